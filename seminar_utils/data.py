@@ -183,7 +183,8 @@ def banner(message: str) -> str:
     >>> _ = banner("hello")  # doctest: +ELLIPSIS
     ...
     """
-    lines = message.splitlines()
+    import textwrap
+    lines = [part for line in message.splitlines() for part in (textwrap.wrap(line, 96) or [""])]
     width = max(len(x) for x in lines) + 4
     text = "\n".join(["#" * width] + [f"# {x.ljust(width - 4)} #" for x in lines] + ["#" * width])
     print(text)
@@ -198,7 +199,7 @@ def _unavailable(name: str, profile: str, how_to_get: str, reason: str) -> None:
             f"Profile 'full' needs the real data; use SEMINAR_PROFILE=quick or smoke to run "
             f"on a generated stand-in instead."
         )
-    banner(f"STAND-IN DATA: {name} could not be loaded ({reason}).\n"
+    banner(f"STAND-IN DATA: {name} could not be loaded.\nWhy: {reason[:150]}\n"
            f"This run uses generated images of the same shape and classes: the code runs,\n"
            f"but accuracies are NOT comparable with the real dataset.\n{how_to_get}")
 

@@ -57,9 +57,9 @@ class Settings(dict):
 # Targets (`min_*`) are what the check cells of that notebook compare against.
 SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "01_cnn_basics": {
-        "full": dict(train_samples=None, test_samples=None, epochs=5, dense_epochs=5,
+        "full": dict(train_samples=None, test_samples=None, epochs=10, dense_epochs=10,
                      batch_size=128, min_cnn_test_accuracy=0.99, min_dense_test_accuracy=0.975),
-        "quick": dict(train_samples=None, test_samples=None, epochs=2, dense_epochs=2,
+        "quick": dict(train_samples=None, test_samples=None, epochs=4, dense_epochs=3,
                       batch_size=128, min_cnn_test_accuracy=0.985, min_dense_test_accuracy=0.95),
         "smoke": dict(train_samples=1000, test_samples=500, epochs=1, dense_epochs=1,
                       batch_size=64, min_cnn_test_accuracy=0.5, min_dense_test_accuracy=0.5),

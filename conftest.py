@@ -1,0 +1,11 @@
+"""Root conftest: notebooks executed by nbval run in the smoke profile unless told otherwise.
+
+The kernel that nbval starts inherits this process's environment, so the variables set here
+size every notebook for CI.
+"""
+
+import os
+
+os.environ.setdefault("SEMINAR_PROFILE", "smoke")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("MPLBACKEND", "Agg")
