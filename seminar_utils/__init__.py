@@ -2,7 +2,9 @@
 
 Modules: ``profiles`` (run settings), ``data`` (datasets, mirror, stand-ins, tf.data),
 ``train`` (seeding, timing, checks), ``plots`` (curves, grids, confusion matrices),
-``models`` (the seminar's CNNs and the layer table), ``env`` (versions, device, setup).
+``models`` (layer table, parameter counts), ``backbones`` (the pretrained-model registry),
+``explain`` (Grad-CAM, activations, filter patterns, occlusion), ``augment`` (augmentation and
+mixup), ``env`` (versions, device, Colab).
 """
 
 __version__ = "0.1.0"

@@ -31,13 +31,13 @@ def _shape(layer: Any) -> str:
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
 
 
-def layer_table(model: Any, show: bool = True) -> str:
+def layer_table(model: Any) -> str:
     """A fixed-width table of layer name, type, output shape and parameters, with totals.
 
     >>> import keras
     >>> m = keras.Sequential([keras.Input((28, 28, 1)),
     ...                       keras.layers.Conv2D(32, 3, name="conv1")], name="demo")
-    >>> print(layer_table(m, show=False))  # doctest: +NORMALIZE_WHITESPACE
+    >>> print(layer_table(m))  # doctest: +NORMALIZE_WHITESPACE
     layer  type    output shape       params
     conv1  Conv2D  (None, 26, 26, 32)    320
     total params: 320 (trainable 320, non-trainable 0)
@@ -51,7 +51,4 @@ def layer_table(model: Any, show: bool = True) -> str:
     c = count_params(model)
     lines.append(f"total params: {c['total']:,} (trainable {c['trainable']:,}, "
                  f"non-trainable {c['non_trainable']:,})")
-    text = "\n".join(line.rstrip() for line in lines)
-    if show:
-        print(text)
-    return text
+    return "\n".join(line.rstrip() for line in lines)

@@ -5,7 +5,7 @@
 
 Checked cells are those whose source contains ``# NBVAL_CHECK_OUTPUT``: their outputs are the
 regression references that nbval compares in CI, so they must be stored. Every other output,
-every execution count and transient metadata are removed (the same rule as nbstripout with
+every other execution count and transient metadata are removed (the same rule as nbstripout with
 ``keep_output`` metadata, which tests/test_notebook_hygiene.py enforces).
 """
 
@@ -28,6 +28,7 @@ def is_checked(cell) -> bool:
 def strip(nb) -> None:
     nb.metadata.pop("papermill", None)
     nb.metadata.pop("widgets", None)
+    n_checked = 0
     for cell in nb.cells:
         for key in ("execution", "papermill", "collapsed", "scrolled", "ExecuteTime"):
             cell.metadata.pop(key, None)
@@ -35,11 +36,14 @@ def strip(nb) -> None:
             continue
         cell.execution_count = None
         if is_checked(cell):
+            # nbval only compares cells that look executed: give them a count.
+            n_checked += 1
+            cell.execution_count = n_checked
             cell.metadata["keep_output"] = True
             cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
             for o in cell.outputs:
                 if "execution_count" in o:
-                    o.execution_count = None
+                    o.execution_count = n_checked
                 o.pop("metadata", None) if o.output_type == "stream" else None
         else:
             cell.metadata.pop("keep_output", None)

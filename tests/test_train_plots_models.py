@@ -1,0 +1,90 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import keras
+import numpy as np
+import pytest
+from keras import layers
+
+from seminar_utils import plots
+from seminar_utils.models import count_params, layer_table
+from seminar_utils.train import CheckFailed, TimingCallback, expect, set_seed
+
+
+# ------------------------------------------------------------------ train
+def test_expect_prints_and_passes(capsys):
+    assert expect("acc", 0.99, 0.985, profile="quick") == 0.99
+    out = capsys.readouterr().out
+    assert "CHECK acc: 0.9900 >= 0.9850 (quick) ... OK" in out
+
+
+def test_expect_raises_when_missed(capsys):
+    with pytest.raises(CheckFailed, match="FAILED"):
+        expect("acc", 0.90, 0.985, profile="quick")
+    assert "0.9000 >= 0.9850" in capsys.readouterr().out
+    with pytest.raises(CheckFailed):
+        expect("params", 10, 5, op="<=")
+    with pytest.raises(ValueError, match="Unknown comparison"):
+        expect("x", 1, 1, op="~")
+    expect("close", 0.5001, 0.5, op="==", tolerance=1e-3)
+
+
+def test_timing_callback_records_each_epoch():
+    set_seed(0)
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(1)])
+    model.compile("sgd", "mse")
+    cb = TimingCallback()
+    h = model.fit(np.ones((8, 3)), np.ones(8), epochs=3, verbose=0, callbacks=[cb])
+    assert len(cb.epoch_seconds) == 3 and all(t > 0 for t in cb.epoch_seconds)
+    assert cb.total_seconds >= sum(cb.epoch_seconds) * 0.99
+    assert len(h.history["epoch_seconds"]) == 3
+
+
+def test_set_seed_makes_weights_reproducible():
+    def weights():
+        set_seed(123)
+        return keras.Sequential([keras.Input((4,)), layers.Dense(3)]).get_weights()[0]
+    np.testing.assert_array_equal(weights(), weights())
+
+
+# ------------------------------------------------------------------ models
+def test_layer_table_and_counts_with_batchnorm():
+    m = keras.Sequential([keras.Input((8, 8, 3)), layers.Conv2D(4, 3, name="c"),
+                          layers.BatchNormalization(name="bn"), layers.GlobalAveragePooling2D(name="g"),
+                          layers.Dense(2, name="d")])
+    c = count_params(m)
+    assert c == {"total": 112 + 16 + 10, "trainable": 112 + 8 + 10, "non_trainable": 8}
+    text = layer_table(m)
+    assert "c      Conv2D" in text and "(None, 6, 6, 4)" in text
+    assert text.splitlines()[-1] == "total params: 138 (trainable 130, non-trainable 8)"
+
+
+# ------------------------------------------------------------------ plots
+def test_plot_history_single_and_several_runs():
+    h = {"loss": [1.0, 0.5, 0.4], "val_loss": [1.1, 0.8, 0.9],
+         "accuracy": [0.5, 0.7, 0.8], "val_accuracy": [0.5, 0.6, 0.6]}
+    fig = plots.plot_history(h)
+    assert [ax.get_title() for ax in fig.axes] == ["loss", "accuracy"]
+    assert len(fig.axes[0].lines) == 2
+    np.testing.assert_allclose(fig.axes[1].lines[1].get_ydata(), h["val_accuracy"])
+    fig = plots.plot_history({"a": h, "b": h})
+    assert len(fig.axes[0].lines) == 4
+    assert {t.get_text() for t in fig.axes[0].get_legend().get_texts()} == \
+        {"a train", "a validation", "b train", "b validation"}
+
+
+def test_image_grid_marks_wrong_predictions_red():
+    imgs = np.zeros((3, 5, 5, 3), np.uint8)
+    fig = plots.image_grid(imgs, [0, 1, 1], class_names=["cat", "dog"], predictions=[0, 0, 1], ncols=3)
+    titles = [ax.title for ax in fig.axes]
+    assert [t.get_text().split("\n")[0] for t in titles] == ["cat", "dog", "dog"]
+    assert [t.get_color() for t in titles] == ["green", "red", "green"]
+
+
+def test_confusion_matrix_counts_and_plot():
+    m = plots.confusion_matrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 2, 0], n_classes=3)
+    assert m.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
+    fig = plots.plot_confusion_matrix([0, 0, 1], [0, 1, 1], ["a", "b"])
+    texts = sorted(t.get_text() for t in fig.axes[0].texts)
+    assert texts == ["0.00", "0.50", "0.50", "1.00"]
