@@ -64,6 +64,48 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         "smoke": dict(train_samples=1000, test_samples=500, epochs=1, dense_epochs=1,
                       batch_size=64, min_cnn_test_accuracy=0.5, min_dense_test_accuracy=0.5),
     },
+    # --- 02_data_augmentation (begin)
+    "02_data_augmentation": {
+        "full": dict(),
+        "quick": dict(),
+        "smoke": dict(),
+    },
+    # --- 02_data_augmentation (end)
+    # --- 03_mixup (begin)
+    "03_mixup": {
+        "full": dict(),
+        "quick": dict(),
+        "smoke": dict(),
+    },
+    # --- 03_mixup (end)
+    # --- 04_feature_extraction (begin)
+    "04_feature_extraction": {
+        "full": dict(),
+        "quick": dict(),
+        "smoke": dict(),
+    },
+    # --- 04_feature_extraction (end)
+    # --- 05_fine_tuning (begin)
+    "05_fine_tuning": {
+        "full": dict(),
+        "quick": dict(),
+        "smoke": dict(),
+    },
+    # --- 05_fine_tuning (end)
+    # --- 06_visualising_convnets (begin)
+    "06_visualising_convnets": {
+        "full": dict(),
+        "quick": dict(),
+        "smoke": dict(),
+    },
+    # --- 06_visualising_convnets (end)
+    # --- 07_pretrained_benchmark (begin)
+    "07_pretrained_benchmark": {
+        "full": dict(),
+        "quick": dict(),
+        "smoke": dict(),
+    },
+    # --- 07_pretrained_benchmark (end)
 }
 
 
