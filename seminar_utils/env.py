@@ -1,4 +1,9 @@
-"""Where a notebook runs: versions, the device, Colab detection."""
+"""Where a notebook runs: versions, the device, Colab detection.
+
+The course is written for TensorFlow, Keras 3's default backend; the notebooks that avoid
+tf.data (01) also run on the JAX backend, which is how their full profile was measured on a GPU
+machine that had JAX but no TensorFlow.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,33 @@ def in_colab() -> bool:
         return False
 
 
+def gpu_names() -> list[str]:
+    """Names of the GPUs the active Keras backend can use (TensorFlow, JAX or PyTorch).
+
+    >>> isinstance(gpu_names(), list)
+    True
+    """
+    import os
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    try:
+        if backend == "jax":
+            import jax
+            return [d.device_kind for d in jax.devices() if d.platform == "gpu"]
+        if backend == "torch":
+            import torch
+            return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+        import tensorflow as tf
+        names = []
+        for gpu in tf.config.list_physical_devices("GPU"):
+            try:
+                names.append(tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name))
+            except Exception:  # pragma: no cover
+                names.append(gpu.name)
+        return names
+    except Exception:  # backend not installed or no driver: no GPU
+        return []
+
+
 def describe_environment(profile: str | None = None) -> dict[str, str]:
     """Print and return Python / TensorFlow / Keras versions, the device and the profile.
 
@@ -29,23 +61,27 @@ def describe_environment(profile: str | None = None) -> dict[str, str]:
     >>> info["profile"]
     'smoke'
     """
+    import os
+
     import keras
-    import tensorflow as tf
-    gpus = tf.config.list_physical_devices("GPU")
+    gpus = gpu_names()
     if gpus:
-        try:
-            name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", gpus[0].name)
-        except Exception:  # pragma: no cover
-            name = gpus[0].name
-        device = f"GPU: {name}" + (f" (+{len(gpus) - 1} more)" if len(gpus) > 1 else "")
+        device = f"GPU: {gpus[0]}" + (f" (+{len(gpus) - 1} more)" if len(gpus) > 1 else "")
     else:
-        import os
         device = f"CPU only ({os.cpu_count()} cores)"
-    info = {"python": platform.python_version(), "tensorflow": tf.__version__,
+    backend = keras.backend.backend()
+    try:
+        backend_version = __import__(backend).__version__
+    except ImportError:  # pragma: no cover
+        backend_version = "?"
+    info = {"python": platform.python_version(), "backend": backend, "backend_version": backend_version,
             "keras": keras.__version__, "device": device, "colab": str(in_colab())}
+    if backend == "tensorflow":
+        info["tensorflow"] = backend_version
     if profile is not None:
         info["profile"] = profile
-    print(f"Python {info['python']} | TensorFlow {info['tensorflow']} | Keras {info['keras']} | "
+    engine = "TensorFlow" if backend == "tensorflow" else backend
+    print(f"Python {info['python']} | {engine} {backend_version} | Keras {info['keras']} | "
           f"{device}" + (f" | profile: {profile}" if profile else ""))
     if info["colab"] == "True" and not gpus:
         print("No GPU attached. In Colab: Runtime > Change runtime type > GPU, then run again.")

@@ -110,16 +110,13 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
 
 
 def detect_gpu() -> bool:
-    """True when TensorFlow can see at least one GPU.
+    """True when the Keras backend (TensorFlow by default) can see at least one GPU.
 
     >>> isinstance(detect_gpu(), bool)
     True
     """
-    try:
-        import tensorflow as tf
-    except ImportError:  # pragma: no cover - TF is installed wherever notebooks run
-        return False
-    return bool(tf.config.list_physical_devices("GPU"))
+    from .env import gpu_names
+    return bool(gpu_names())
 
 
 def resolve_profile(name: str | None = None, *, gpu: bool | None = None) -> str:
