@@ -699,13 +699,15 @@ def _draw_class(k: int, n_classes: int, size: tuple[int, int], rng: np.random.Ge
                   "101101111001001", "111100111001111", "111100111101111", "111001001001001",
                   "111101111101111", "111101111001111"]
         g = np.array([int(c) for c in glyphs[k % 10]], dtype=np.uint8).reshape(5, 3) * 255
-        scale = rng.uniform(0.55, 0.8)
+        scale = rng.uniform(0.65, 0.8)
         gh, gw = max(5, int(h * scale)), max(3, int(w * scale * 0.6))
-        glyph = np.asarray(Image.fromarray(g).resize((gw, gh), Image.BILINEAR))
+        glyph = np.asarray(Image.fromarray(g).resize((gw, gh), Image.NEAREST))
         img = np.zeros((h, w), dtype=np.float32)
-        y0, x0 = rng.integers(0, h - gh + 1), rng.integers(0, w - gw + 1)
+        cy, cx = (h - gh) // 2, (w - gw) // 2  # near the centre, as MNIST digits are
+        y0 = int(np.clip(cy + rng.integers(-3, 4), 0, h - gh))
+        x0 = int(np.clip(cx + rng.integers(-3, 4), 0, w - gw))
         img[y0:y0 + gh, x0:x0 + gw] = glyph
-        img += rng.normal(0, 12, img.shape)
+        img += rng.normal(0, 8, img.shape)
         return np.clip(img, 0, 255).astype(np.uint8)
     hue = np.array([(k * 97) % 255, (k * 57 + 80) % 255, (k * 31 + 160) % 255], dtype=np.float32)
     bg = rng.uniform(40, 200, 3)

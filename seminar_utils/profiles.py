@@ -54,15 +54,20 @@ class Settings(dict):
 
 
 # Per-notebook settings. `None` for a sample count means "all of it".
-# Targets (`min_*`) are what the check cells of that notebook compare against.
+# Targets (`min_*`) are what the check cells of that notebook compare against;
+# `min_standin_accuracy` applies when the real data could not be had (generated stand-ins):
+# it only asks for "clearly better than chance" (chance is 1 / number of classes).
 SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "01_cnn_basics": {
         "full": dict(train_samples=None, test_samples=None, epochs=10, dense_epochs=10,
-                     batch_size=128, min_cnn_test_accuracy=0.99, min_dense_test_accuracy=0.975),
+                     batch_size=128, min_cnn_test_accuracy=0.99, min_dense_test_accuracy=0.975,
+                     min_standin_accuracy=0.5),
         "quick": dict(train_samples=None, test_samples=None, epochs=4, dense_epochs=3,
-                      batch_size=128, min_cnn_test_accuracy=0.985, min_dense_test_accuracy=0.95),
-        "smoke": dict(train_samples=1000, test_samples=500, epochs=1, dense_epochs=1,
-                      batch_size=64, min_cnn_test_accuracy=0.5, min_dense_test_accuracy=0.5),
+                      batch_size=128, min_cnn_test_accuracy=0.985, min_dense_test_accuracy=0.95,
+                      min_standin_accuracy=0.5),
+        "smoke": dict(train_samples=3000, test_samples=500, epochs=1, dense_epochs=1,
+                      batch_size=64, min_cnn_test_accuracy=0.7, min_dense_test_accuracy=0.7,
+                      min_standin_accuracy=0.3),
     },
     # --- 02_data_augmentation (begin)
     "02_data_augmentation": {
