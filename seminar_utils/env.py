@@ -86,3 +86,47 @@ def describe_environment(profile: str | None = None) -> dict[str, str]:
     if info["colab"] == "True" and not gpus:
         print("No GPU attached. In Colab: Runtime > Change runtime type > GPU, then run again.")
     return info
+
+
+# --------------------------------------------------------------------------- Colab
+def _repo_url() -> str:
+    from . import REPO_URL
+    return REPO_URL
+
+
+def colab_url(notebook: str) -> str:
+    """The Colab address that opens ``notebooks/<notebook>`` from the course repository.
+
+    >>> colab_url("01_cnn_basics.ipynb").startswith("https://colab.research.google.com/github/")
+    True
+    """
+    path = _repo_url().removeprefix("https://github.com/")
+    return f"https://colab.research.google.com/github/{path}/blob/main/notebooks/{notebook}"
+
+
+def colab_badge(notebook: str) -> str:
+    """The markdown "Open in Colab" badge for a notebook (every notebook's title cell has it).
+
+    >>> "colab-badge.svg" in colab_badge("01_cnn_basics.ipynb")
+    True
+    """
+    return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(notebook)})"
+
+
+def setup_cell_source() -> str:
+    """The first lines of every notebook's setup cell.
+
+    In Colab it pip-installs ``seminar_utils`` from the course repository. TensorFlow is not a
+    dependency of the package, so Colab's own TensorFlow is kept; Keras is (>= 3.10), so an older
+    Colab Keras is upgraded before anything imports it. Outside Colab it installs nothing.
+
+    >>> "google.colab" in setup_cell_source()
+    True
+    """
+    return (
+        "# Setup. In Colab, install the course package (TensorFlow is already there: not reinstalled).\n"
+        "import os, sys\n"
+        'if "google.colab" in sys.modules:\n'
+        f'    !pip install -q "seminar_utils @ git+{_repo_url()}"\n'
+        'os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")\n'
+    )
