@@ -61,3 +61,26 @@ def test_no_numbers_hard_coded_for_training(nb):
     for i, cell in enumerate(cells(nb)):
         if cell["cell_type"] == "code":
             assert not re.search(r"\bepochs\s*=\s*\d", src(cell)), f"cell {i} hard-codes epochs"
+
+
+LATIN = re.compile(r"[A-Za-z]")
+
+
+def _prose(text: str) -> str:
+    """Markdown without code spans, code blocks, links' targets and tables' pipes."""
+    text = re.sub(r"```.*?```", " ", text, flags=re.S)
+    text = re.sub(r"`[^`]*`", " ", text)
+    text = re.sub(r"\]\([^)]*\)", "]", text)
+    return text
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_prose_cell_is_bilingual(nb):
+    """English, then Korean (COURSE.md §6): a markdown cell with prose has Latin and Hangul text."""
+    for i, cell in enumerate(cells(nb)):
+        if cell["cell_type"] != "markdown":
+            continue
+        text = _prose(src(cell))
+        if len(LATIN.findall(text)) >= 30 or len(HANGUL.findall(text)) >= 10:
+            assert HANGUL.search(text), f"cell {i} has English prose but no Korean: {text[:80]!r}"
+            assert LATIN.search(text), f"cell {i} has Korean prose but no English: {text[:80]!r}"
