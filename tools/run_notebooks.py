@@ -60,7 +60,8 @@ def write_index(out: Path, results: list[dict], profile: str) -> Path:
         else:
             link = html.escape(m.group(1) if m else re.sub(r"[*_]", "", row["notebook"]))
             status, assets = "not run", ""
-        body.append(f"<tr><td>{row['number']}</td><td>{link}</td><td>{html.escape(row['teaches'])}</td>"
+        teaches = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(row["teaches"]))
+        body.append(f"<tr><td>{row['number']}</td><td>{link}</td><td>{teaches}</td>"
                     f"<td>{html.escape(row['smoke'])}</td><td>{html.escape(row['quick'])}</td>"
                     f"<td>{html.escape(row['full'])}</td><td>{status}</td><td>{assets}</td></tr>")
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>cnn-seminar ({profile})</title>
