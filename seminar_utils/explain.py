@@ -43,6 +43,7 @@ __all__ = [
     "filter_pattern",
     "filter_grid",
     "conv_layer_names",
+    "responsive_filters",
 ]
 
 _MISSING = object()
@@ -539,6 +540,20 @@ def _contains(model: Any, wanted: dict[int, Any]) -> bool:
     return any(id(layer) in wanted for layer, _ in _walk(model))
 
 
+def _fits(model: Any, x: Any) -> bool:
+    """Whether symbolic ``x`` matches the input shape ``model`` was built for (None matches all).
+
+    A nested model built for another size (an augmentation ``Sequential`` with its own ``Input``
+    inside a model rebuilt at a new size) must be applied layer by layer: calling it whole would
+    fail its input check.
+    """
+    shape = _input_shape(model)
+    if shape is None:
+        return True
+    got = tuple(x.shape[1:])
+    return len(shape) == len(got) and all(a is None or b is None or a == b for a, b in zip(shape, got))
+
+
 def _inline(layer: Any, x: Any, wanted: dict[int, Any], got: dict[int, Any], need_output: bool):
     """Apply ``layer`` to the symbolic tensor ``x`` in a new graph, descending into nested models
     that contain wanted layers, and record the wanted layers' outputs in ``got``."""
@@ -547,7 +562,7 @@ def _inline(layer: Any, x: Any, wanted: dict[int, Any], got: dict[int, Any], nee
         y = layer(x)
         got[id(layer)] = y
         return y
-    if not (isinstance(layer, keras.Model) and _contains(layer, wanted)):
+    if not (isinstance(layer, keras.Model) and (_contains(layer, wanted) or not _fits(layer, x))):
         return layer(x)
     if isinstance(layer, keras.Sequential):
         subs = layer.layers
@@ -568,10 +583,10 @@ def _inline(layer: Any, x: Any, wanted: dict[int, Any], got: dict[int, Any], nee
                 got[id(op)] = op(*args, **kwargs)
                 return got[id(op)]
             return record
-        if isinstance(op, keras.Model) and _contains(op, wanted):
-            return lambda *args, **kwargs: _inline(op, args[0], wanted, got, True)
         if not need_output and len(got) == len(wanted):
             return lambda *args, **kwargs: None   # everything needed is recorded: skip the rest
+        if isinstance(op, keras.Model):   # _inline calls it whole when it fits and has no wanted layer
+            return lambda *args, **kwargs: _inline(op, args[0], wanted, got, True)
         return op
 
     y = layer._run_through_graph(x, operation_fn=operation_fn)
@@ -587,7 +602,10 @@ def activation_model(model: Any, layer_names: str | Sequence[str],
     Names may point inside nested bases (``"conv2d"`` or ``"base/conv2d"``). A single name
     gives a one-output model, a list gives a list of outputs. ``input_shape`` (without the
     batch axis) is needed for a model that was never called, and may change the spatial size
-    of a fully convolutional path.
+    of a fully convolutional path. Run it with ``predict`` or ``training=False``: called
+    directly with the default ``training=None``, random augmentation layers copied from the
+    model (``RandomFlip``, ``RandomRotation``, ...) treat the call as training and transform
+    the input.
 
     >>> import keras, numpy as np
     >>> base = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3, name="c1")])
@@ -630,7 +648,7 @@ def plot_activations(activations: Any, title: str = "", ncols: int = 16, size: f
                      cmap: str = "viridis"):
     """Every channel of one layer's activation as a tile, each scaled to its own min-max.
 
-    ``activations``: (1, h, w, c) or (h, w, c), e.g. ``activation_model(m, "conv1")(x[:1])``.
+    ``activations``: (1, h, w, c) or (h, w, c), e.g. ``activation_model(m, "conv1").predict(x[:1])``.
     An all-zero channel (a filter that did not fire: common after ReLU) is drawn as a grey
     tile marked "empty" instead of a black square that would look like a dark pattern;
     a constant non-zero channel is marked "constant". Returns the figure.
@@ -733,6 +751,12 @@ def _deprocess(img: np.ndarray, margin: int) -> np.ndarray:
     return np.clip(x, 0, 255).astype(np.uint8)
 
 
+def _start_image(shape: tuple[int, int, int], seed: int, init: tuple[float, float]) -> np.ndarray:
+    """The seeded grey-plus-noise image that gradient ascent starts from, shape (1, h, w, c)."""
+    rng = np.random.default_rng(seed)
+    return rng.uniform(init[0], init[1], (1,) + tuple(shape)).astype(np.float32)
+
+
 def _ascend(feat: Any, step: Callable, shape: tuple[int, int, int], filter_index: int, steps: int,
             step_size: float, seed: int, init: tuple[float, float], margin: int | None):
     import tensorflow as tf
@@ -740,8 +764,7 @@ def _ascend(feat: Any, step: Callable, shape: tuple[int, int, int], filter_index
     if not 0 <= filter_index < n_filters:
         raise ValueError(f"filter_index must be in [0, {n_filters - 1}] (the layer has "
                          f"{n_filters} filters), got {filter_index}.")
-    rng = np.random.default_rng(seed)
-    img = tf.constant(rng.uniform(init[0], init[1], (1,) + shape).astype(np.float32))
+    img = tf.constant(_start_image(shape, seed, init))
     index, lr = tf.constant(filter_index, tf.int32), tf.constant(step_size, tf.float32)
     losses = []
     for _ in range(steps):
@@ -821,3 +844,31 @@ def filter_grid(model: Any, layer_name: str, filter_indices: Sequence[int],
     fig.suptitle(f"filter patterns of {layer_name}")
     fig.tight_layout()
     return fig
+
+
+def responsive_filters(model: Any, layer_name: str, n: int, size: Sequence[int] | None = None,
+                       seed: int = 0, init: tuple[float, float] = (0.4, 0.6)) -> list[int]:
+    """The ``n`` filters of a layer that respond most to the starting image of gradient ascent.
+
+    A filter whose ReLU output is zero everywhere on the start image has no gradient, so
+    :func:`filter_pattern` cannot move it and draws a flat grey tile (with a RuntimeWarning);
+    trained models have many such filters for a grey input. This ranks the filters by their
+    mean activation on exactly the start image that :func:`filter_pattern` and
+    :func:`filter_grid` use for the same ``size``, ``seed`` and ``init``, and returns the
+    ``n`` strongest, in index order. Only filters with a positive mean activation are
+    returned, so the list is shorter than ``n`` (possibly empty) when fewer respond: a wider
+    ``init`` range (more noise) wakes more of them up.
+
+    >>> import keras
+    >>> m = keras.Sequential([keras.Input((16, 16, 1)),
+    ...                       keras.layers.Conv2D(4, 3, kernel_initializer="ones", name="c")])
+    >>> responsive_filters(m, "c", 2)      # all four respond equally: ties go to the lower index
+    [0, 1]
+    """
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}.")
+    feat, shape = _feature_extractor(model, layer_name, size)
+    act = np.asarray(feat(_start_image(shape, seed, init), training=False), dtype=np.float64)
+    strength = act.mean(axis=(0, 1, 2))
+    order = sorted((k for k in range(len(strength)) if strength[k] > 0), key=lambda k: (-strength[k], k))
+    return sorted(order[:n])

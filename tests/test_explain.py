@@ -278,6 +278,28 @@ def test_activation_model_reaches_inside_nested_bases(trained):
         explain.activation_model(trained["plain"], "nope")
 
 
+def test_activation_model_at_another_size_through_a_fixed_size_nested_block(trained):
+    """Notebook 02's model starts with an augmentation Sequential that has its own Input: the
+    activation model (and so the filter patterns) must still work at another image size."""
+    stack = trained["stack"]
+    front = keras.Sequential([keras.Input((SIZE, SIZE, 1)), keras.layers.RandomFlip("horizontal"),
+                              keras.layers.Rescaling(1.0)], name="augmentation")
+    model = keras.Sequential([keras.Input((SIZE, SIZE, 1)), front, *stack, trained["gap"],
+                              trained["dense"]], name="with_augmentation")
+    inp = keras.Input((SIZE, SIZE, 1))
+    functional = keras.Model(inp, trained["dense"](trained["gap"](
+        keras.Sequential(list(stack), name="base")(front(inp)))), name="functional_front")
+    x = np.random.default_rng(3).uniform(0, 1, (2, 48, 40, 1)).astype(np.float32)
+    expected = stack[2](stack[1](stack[0](x))).numpy()
+    for m in (model, functional):
+        act = explain.activation_model(m, "conv2", input_shape=(48, 40, 1))
+        np.testing.assert_allclose(act.predict(x, verbose=0), expected, atol=1e-5, err_msg=m.name)
+        assert explain.filter_pattern(m, "conv2", 0, size=(40, 40), steps=2).shape == (30, 30, 1)
+    # at the model's own size the block is still called whole (no change in behaviour)
+    own = explain.activation_model(model, "conv2").predict(trained["x"][:2], verbose=0)
+    np.testing.assert_allclose(own, stack[2](stack[1](stack[0](trained["x"][:2]))).numpy(), atol=1e-5)
+
+
 def test_plot_activations_marks_every_empty_channel():
     rng = np.random.default_rng(0)
     a = rng.uniform(0, 1, (1, 6, 6, 10)).astype(np.float32)
@@ -352,6 +374,26 @@ def test_gradient_ascent_raises_the_filter_activation(trained):
         explain.filter_pattern(model, "conv2", 32)
     with pytest.raises(ValueError, match="conv3"):
         explain.filter_pattern(model, "nope", 0)
+
+
+def test_responsive_filters_are_the_ones_gradient_ascent_can_move(trained):
+    model = trained["plain"]
+    chosen = explain.responsive_filters(model, "conv3", 4)
+    assert chosen == sorted(chosen) and len(set(chosen)) == 4
+    start = explain._start_image((SIZE, SIZE, 1), 0, (0.4, 0.6))
+    strength = explain.activation_model(model, "conv3").predict(start, verbose=0).mean(axis=(0, 1, 2))
+    assert min(strength[chosen]) >= np.sort(strength)[-4] - 1e-7   # the four strongest
+    for k in chosen:
+        _, losses = explain.filter_pattern(model, "conv3", k, steps=5, return_losses=True)
+        assert losses[-1] > losses[0]
+    everyone = explain.responsive_filters(model, "conv1", 100)             # capped at the layer
+    strength1 = explain.activation_model(model, "conv1").predict(start, verbose=0).mean(axis=(0, 1, 2))
+    assert everyone == [k for k in range(16) if strength1[k] > 0]           # only filters that respond
+    dead = edge_model()
+    dead.get_layer("edge").set_weights([-np.ones((3, 3, 1, 1), np.float32), np.zeros(1, np.float32)])
+    assert explain.responsive_filters(dead, "edge", 1) == []
+    with pytest.raises(ValueError, match="at least 1"):
+        explain.responsive_filters(model, "conv1", 0)
 
 
 def test_filter_grid_and_nested_layer(trained):
