@@ -53,6 +53,19 @@ def gpu_names() -> list[str]:
         return []
 
 
+def device_label() -> str:
+    """The device the active Keras backend computes on, in words (for tables and logs).
+
+    >>> device_label().startswith(("GPU: ", "CPU only"))
+    True
+    """
+    import os
+    gpus = gpu_names()
+    if gpus:
+        return f"GPU: {gpus[0]}" + (f" (+{len(gpus) - 1} more)" if len(gpus) > 1 else "")
+    return f"CPU only ({os.cpu_count()} cores)"
+
+
 def describe_environment(profile: str | None = None) -> dict[str, str]:
     """Print and return Python / TensorFlow / Keras versions, the device and the profile.
 
@@ -65,10 +78,7 @@ def describe_environment(profile: str | None = None) -> dict[str, str]:
 
     import keras
     gpus = gpu_names()
-    if gpus:
-        device = f"GPU: {gpus[0]}" + (f" (+{len(gpus) - 1} more)" if len(gpus) > 1 else "")
-    else:
-        device = f"CPU only ({os.cpu_count()} cores)"
+    device = device_label()
     backend = keras.backend.backend()
     try:
         backend_version = __import__(backend).__version__

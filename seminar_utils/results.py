@@ -1,0 +1,120 @@
+"""What a notebook run measured, written where the runner can collect it (no printed text parsed).
+
+When ``SEMINAR_RESULTS_FILE`` names a file, every :func:`record` (a metric), every check of
+:func:`seminar_utils.train.expect` and every asset load appends one JSON line to it, tagged with
+the notebook that :func:`seminar_utils.profiles.get_settings` last resolved. The runner
+(``tools/run_notebooks.py``, the notebook tests) sets the variable and gathers the lines into
+``build/<profile>/results.json``; ``tools/compare_runs.py`` compares two such files. Without
+the variable nothing is written: a learner's notebook is not affected.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from typing import Any
+
+__all__ = ["ENV_RESULTS", "KINDS", "record", "current_notebook", "standin_assets", "read_events"]
+
+ENV_RESULTS = "SEMINAR_RESULTS_FILE"
+
+#: Metric kinds and whether a higher value is better (None: neither, e.g. a count).
+KINDS: dict[str, bool | None] = {
+    "accuracy": True, "gain": True, "ratio": True, "loss": False, "seconds": False,
+    "error": False, "count": None, "value": None,
+}
+
+_state: dict[str, Any] = {"notebook": None, "profile": None, "assets": {}}
+
+
+def _set_notebook(notebook: str, profile: str) -> None:
+    """Remember which notebook is running (called by ``get_settings``)."""
+    _state["notebook"], _state["profile"] = notebook, profile
+
+
+def current_notebook() -> str | None:
+    """The notebook whose settings were resolved last in this process (None before any).
+
+    >>> current_notebook() is None or isinstance(current_notebook(), str)
+    True
+    """
+    return _state["notebook"]
+
+
+def _clean(v: Any) -> Any:
+    if hasattr(v, "item") and callable(v.item):     # NumPy / tensor scalars
+        try:
+            v = v.item()
+        except (TypeError, ValueError):
+            pass
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, (bool, int, float, str)) or v is None:
+        return v
+    return str(v)
+
+
+def _write(event: dict[str, Any]) -> None:
+    path = os.environ.get(ENV_RESULTS)
+    if not path:
+        return
+    event = {"notebook": _state["notebook"], "profile": _state["profile"],
+             "time": round(time.time(), 3), **event}
+    line = json.dumps({k: _clean(v) for k, v in event.items()})
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(line + "\n")
+
+
+def record(name: str, value: Any, kind: str = "value") -> Any:
+    """Record one key result of the notebook (an accuracy, a time, a ratio); returns ``value``.
+
+    ``kind`` says how a later run is compared with this one (:data:`KINDS`: an accuracy should
+    not fall, a time should not grow).
+
+    >>> record("CNN test accuracy", 0.991, "accuracy")
+    0.991
+    """
+    if kind not in KINDS:
+        raise ValueError(f"Unknown kind {kind!r}; use one of {', '.join(KINDS)}.")
+    _write({"type": "metric", "name": name, "value": value, "kind": kind})
+    return value
+
+
+def _record_check(name: str, value: Any, target: Any, op: str, ok: bool, strict: bool) -> None:
+    _write({"type": "check", "name": name, "value": value, "target": target, "op": op,
+            "ok": bool(ok), "strict": bool(strict)})
+
+
+def _record_asset(name: str, source: str, location: str = "", note: str = "") -> None:
+    _state["assets"][name] = source
+    _write({"type": "asset", "name": name, "source": source, "location": location, "note": note})
+
+
+def standin_assets() -> list[str]:
+    """Names of the assets loaded as stand-ins (generated data, random weights) in this process.
+
+    >>> isinstance(standin_assets(), list)
+    True
+    """
+    return [name for name, source in _state["assets"].items() if source == "stand-in"]
+
+
+def read_events(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """The events of a results file, in order (a line cut short by a killed kernel is skipped).
+
+    >>> read_events("/nonexistent/results.jsonl")
+    []
+    """
+    if not os.path.exists(path):
+        return []
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return out
