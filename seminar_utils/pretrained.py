@@ -48,7 +48,7 @@ from .profiles import resolve_profile
 STANDIN_NAME = "cifar10_cnn"
 STANDIN_ARTIFACT = "cifar10_cnn_base.keras"
 
-#: The recipe used when none is given and the profile has none (settings of notebook 04 win).
+#: The recipe used when the caller gives none (notebook 04 passes its profile's ``standin``).
 DEFAULT_RECIPE: dict[str, Any] = {
     "train_samples": None,          # all 50,000 CIFAR-10 training images
     "test_samples": None,           # all 10,000 test images (to report the base's accuracy)
@@ -227,11 +227,9 @@ def standin_architecture(widths: Sequence[int] = DEFAULT_RECIPE["widths"],
     return keras.Model(inputs, x, name=name)
 
 
-def _recipe_for(profile: str, recipe: Mapping[str, Any] | None) -> dict[str, Any]:
+def _recipe_for(recipe: Mapping[str, Any] | None) -> dict[str, Any]:
     out = dict(DEFAULT_RECIPE)
-    if recipe is None:
-        from .profiles import SETTINGS
-        recipe = SETTINGS.get("04_feature_extraction", {}).get(profile, {}).get("standin") or {}
+    recipe = recipe or {}
     unknown = set(recipe) - set(DEFAULT_RECIPE)
     if unknown:
         raise ValueError(f"Unknown stand-in recipe keys {sorted(unknown)}; "
@@ -251,9 +249,8 @@ def cifar10_base(profile: str | None = None, recipe: Mapping[str, Any] | None = 
 
     The cache is ``seminar_utils.models.artifact_path("cifar10_cnn_base.keras", profile)``
     plus a ``.json`` record (recipe, CIFAR-10 test accuracy, training time, data source). A
-    cached base is reused when its recipe matches; ``force=True`` retrains. The recipe comes
-    from notebook 04's settings (``SETTINGS["04_feature_extraction"][profile]["standin"]``),
-    else :data:`DEFAULT_RECIPE`; a given ``recipe`` overrides single keys.
+    cached base is reused when its recipe matches; ``force=True`` retrains. ``recipe`` overrides
+    single keys of :data:`DEFAULT_RECIPE` (notebook 04 passes its profile's ``standin``).
 
     Training: the base + GlobalAveragePooling2D + Dense(10, softmax), Adam with cosine decay,
     random horizontal flips, on ``data.load_cifar10`` (the real CIFAR-10 from the mirror or
@@ -267,7 +264,7 @@ def cifar10_base(profile: str | None = None, recipe: Mapping[str, Any] | None = 
     """
     from .models import artifact_path
     profile = resolve_profile(profile)
-    rec = _recipe_for(profile, recipe)
+    rec = _recipe_for(recipe)
     path = artifact_path(STANDIN_ARTIFACT, profile)
     side = _sidecar(path)
     if path.exists() and side.exists() and not force:

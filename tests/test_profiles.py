@@ -4,9 +4,10 @@ from seminar_utils import profiles
 from seminar_utils.profiles import ProfileError, get_settings, resolve_profile
 
 
-def test_auto_resolves_by_gpu():
-    assert resolve_profile("auto", gpu=True) == "full"
+def test_auto_resolves_by_gpu_and_never_picks_full():
+    assert resolve_profile("auto", gpu=True) == "gpu"
     assert resolve_profile("auto", gpu=False) == "quick"
+    assert resolve_profile("full", gpu=False) == "full"   # full only by name
 
 
 def test_env_var_is_read(monkeypatch):
@@ -19,7 +20,7 @@ def test_env_var_is_read(monkeypatch):
 def test_unknown_profile_lists_valid_ones(monkeypatch):
     with pytest.raises(ProfileError) as e:
         resolve_profile("fast")
-    for name in ("auto", "full", "quick", "smoke"):
+    for name in ("auto", "full", "gpu", "quick", "smoke"):
         assert name in str(e.value)
     monkeypatch.setenv("SEMINAR_PROFILE", "nope")
     with pytest.raises(ProfileError, match="nope"):
@@ -35,18 +36,48 @@ def test_unknown_notebook_and_setting():
 
 
 @pytest.mark.parametrize("notebook", sorted(profiles.SETTINGS))
-def test_every_profile_defines_the_same_settings(notebook):
-    keys = {p: set(profiles.SETTINGS[notebook][p]) for p in profiles.PROFILES}
-    assert keys["full"] == keys["quick"] == keys["smoke"], keys
+def test_profiles_only_override_shared_settings(notebook):
+    blocks = profiles.SETTINGS[notebook]
+    assert set(blocks) == {"shared", *profiles.PROFILES}
+    for p in profiles.PROFILES:
+        unknown = set(blocks[p]) - set(blocks["shared"])
+        assert not unknown, (p, unknown)   # a typo in an override would silently do nothing
+    assert blocks["full"] == {}, "full is the source's recipe: the shared block itself"
+
+
+def _size(v):
+    return float("inf") if v is None else v
 
 
 @pytest.mark.parametrize("notebook", sorted(profiles.SETTINGS))
-def test_smoke_is_no_bigger_than_quick(notebook):
-    quick, smoke = (profiles.SETTINGS[notebook][p] for p in ("quick", "smoke"))
-    for key, value in smoke.items():
-        if key.endswith(("samples", "epochs")) and isinstance(value, int):
-            q = quick[key]
-            assert q is None or value <= q, (key, value, q)
+@pytest.mark.parametrize("small,large", [("smoke", "quick"), ("gpu", "full"), ("smoke", "gpu")])
+def test_smaller_profiles_are_no_bigger(notebook, small, large):
+    s, l = (get_settings(notebook, p) for p in (small, large))
+    for key, value in s.items():
+        if key.endswith(("samples", "epochs")) and (isinstance(value, int) or value is None):
+            assert _size(value) <= _size(l[key]), (key, value, l[key])
+
+
+@pytest.mark.parametrize("notebook", sorted(profiles.SETTINGS))
+def test_gpu_profile_fits_a_class(notebook):
+    minutes = get_settings(notebook, "gpu").minutes
+    assert sum(minutes.values()) <= 15, minutes   # every notebook at most ~15 min on a T4
+
+
+def test_heads_up_prints_only_long_steps(capsys):
+    s = get_settings("03_mixup", "full")
+    assert profiles.heads_up(s, "stages") == s.minutes["stages"]
+    out = capsys.readouterr().out
+    assert "about 120 min" in out and '"gpu"' in out and '"quick"' in out
+    assert profiles.heads_up(get_settings("03_mixup", "quick"), "stages") == 5
+    assert capsys.readouterr().out == ""          # 5 min or less: no message
+    assert profiles.heads_up(get_settings("03_mixup", "smoke"), "stages") is None
+
+
+def test_get_settings_tells_the_recorder_which_notebook_runs():
+    from seminar_utils import results
+    get_settings("02_data_augmentation", "smoke")
+    assert results.current_notebook() == "02_data_augmentation"
 
 
 def test_settings_carry_profile_and_attribute_access():
