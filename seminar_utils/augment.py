@@ -1,58 +1,35 @@
-"""Data augmentation: ImageDataGenerator-style settings as Keras 3 layers, and mixup.
+"""ImageDataGenerator-style settings as Keras 3 random layers (notebook 02).
 
-The source material augments with the Keras 2 ``ImageDataGenerator(rotation_range=40, ...)``,
-which Keras 3 no longer has. :func:`build_augmentation` reads the same arguments and builds
-the Keras 3 equivalent, a ``keras.Sequential`` of random preprocessing layers that runs on
-whole batches inside ``tf.data`` (:func:`augment_dataset`) or as the first block of a model.
-
-How each ImageDataGenerator argument maps (images are float32 in [0, 255]):
-
-=====================  ==========================================================================
-setting                Keras 3
-=====================  ==========================================================================
-rotation_range=40      ``RandomRotation(40 / 360)``: uniform angle in [-40, 40] degrees
-width_shift_range=0.2  ``RandomTranslation(width_factor=0.2)``: shift by up to 20 % of the width
-height_shift_range     ``RandomTranslation(height_factor=...)``
-shear_range=0.2        ``RandomShear(x_factor=tan(radians(0.2)))``: ImageDataGenerator's shear is
-                       an ANGLE IN DEGREES, RandomShear's factor is the slope (pixels moved
-                       sideways per pixel of height), so factor = tan(angle). The source's 0.2
-                       is therefore 0.2 degrees, a shear of 0.0035: under one pixel at 150 px.
-zoom_range=0.2         ``RandomZoom((-0.2, 0.2), (-0.2, 0.2))``: independent x/y scale in [0.8, 1.2]
-horizontal_flip=True   ``RandomFlip("horizontal")`` (``vertical_flip`` -> ``"vertical"``)
-brightness_range       [lo, hi]: multiply the image by a factor drawn in [lo, hi], as
-                       ImageDataGenerator does (:class:`RandomBrightnessScale`).
-                       ``keras.layers.RandomBrightness`` instead ADDS ``factor * 255``; it is
-                       available as the ``brightness`` setting.
-contrast=0.2           ``RandomContrast(0.2, value_range=(0, 255))`` (no ImageDataGenerator twin)
-noise=10.0             :class:`RandomGaussianNoise`: stddev in pixel units, only in training
-                       (``keras.layers.GaussianNoise`` accepts stddev <= 1 only)
-fill_mode, cval        ``fill_mode`` / ``fill_value`` of every geometric layer
-rescale=1/255          not an augmentation: the model rescales (``keras.layers.Rescaling``), so the
-                       setting is accepted and ignored with a warning
-=====================  ==========================================================================
-
-Every pipeline ends with :class:`ClipToRange` so the output stays in [0, 255].
-``build_augmentation(..., fused=True)`` replaces the geometric layers (and the flips) by one
-:class:`RandomAffine` that composes rotation, shift, shear and zoom into a single resampling,
-as ImageDataGenerator itself does, and resamples with an XLA-compiled sampler: the same
-transforms for about a tenth of the CPU time (see benchmarks/README.md). Use it to train;
-the one-layer-per-transform pipeline is the one to read and to show.
-
-Mixup (notebook 03): :func:`sample_beta` draws lambda ~ Beta(a, a) as g1 / (g1 + g2) from two
-Gamma(a) samples; :func:`mixup_batch` mixes a batch with a shuffled copy of itself,
-:func:`mixup_dataset` does it inside ``tf.data``; :func:`keras_mixup` is the same with the
-built-in ``keras.layers.MixUp`` (Keras >= 3.8).
+The source augments with Keras 2's ``ImageDataGenerator(rotation_range=40, ...)``, gone from
+Keras 3. :func:`build_augmentation` reads the same arguments and returns a ``keras.Sequential``
+of random layers on float images in [0, 255], ending with :class:`ClipToRange`; it runs on
+batches in ``tf.data`` (:func:`augment_dataset`) or as the first block of a model.
+``SETTINGS_HELP`` says what each setting becomes (:func:`describe_settings`, for a dict). Two
+differ from their Keras namesakes: ``shear_range`` is an angle in degrees (RandomShear takes
+its tangent) and ``brightness_range`` multiplies (RandomBrightness adds). ``fused=True`` makes
+the geometric transforms one :class:`~seminar_utils.affine.RandomAffine` resampling, about a
+tenth of the CPU time: train with it; the one-layer-per-transform form is the one to show.
 """
 
 from __future__ import annotations
 
 import difflib
-import math
 import warnings
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import keras
 import numpy as np
+
+from .affine import FILL_MODES, RandomAffine, shear_factor, zoom_bounds
+
+if TYPE_CHECKING:
+    import tensorflow as tf
+    from matplotlib.figure import Figure
+
+__all__ = ["SOURCE_SETTINGS", "SETTINGS_HELP", "check_settings", "describe_settings",
+           "transform_layers", "build_augmentation", "ClipToRange", "RandomBrightnessScale",
+           "RandomGaussianNoise", "show_transforms", "show_augmented_batch", "augment_dataset"]
+
 
 # The source's generator (notebook 02): ImageDataGenerator(rotation_range=40, ...).
 SOURCE_SETTINGS: dict[str, Any] = {
@@ -71,7 +48,7 @@ SETTINGS_HELP: dict[str, str] = {
     "width_shift_range": "fraction of the width in [0, 1) -> RandomTranslation(width_factor)",
     "height_shift_range": "fraction of the height in [0, 1) -> RandomTranslation(height_factor)",
     "shear_range": "degrees in [0, 45] -> RandomShear(x_factor=tan(radians(deg)))",
-    "zoom_range": "float z (scale in [1-z, 1+z]) or [lo, hi] -> RandomZoom",
+    "zoom_range": "float z (scale in [1-z, 1+z]) or [lo, hi] -> RandomZoom, x and y drawn apart",
     "horizontal_flip": "bool -> RandomFlip('horizontal')",
     "vertical_flip": "bool -> RandomFlip('vertical')",
     "brightness_range": "[lo, hi] multiplicative factor, as ImageDataGenerator -> RandomBrightnessScale",
@@ -98,26 +75,6 @@ _NOT_HERE = {
     "data_format": "images are channels-last",
     "dtype": "images are float32",
 }
-
-FILL_MODES = ("nearest", "reflect", "constant", "wrap")
-
-
-# --------------------------------------------------------------------------- settings
-
-def shear_factor(degrees: float) -> float:
-    """RandomShear's factor for an ImageDataGenerator ``shear_range`` in degrees: tan(angle).
-
-    A shear by angle a moves a pixel sideways by tan(a) pixels per pixel of height. (Keras 2's
-    matrix ``[[1, -sin a], [0, cos a]]`` moves it by the same tan(a) per input row, plus a
-    vertical stretch by 1 / cos(a): 6e-6 at the source's 0.2 degrees, 1.5 % at 10 degrees.)
-
-    >>> round(shear_factor(45), 6), round(shear_factor(0.2), 5)
-    (1.0, 0.00349)
-    """
-    if not 0 <= degrees <= 45:
-        raise ValueError(f"shear_range is an angle in degrees and must be in [0, 45] "
-                         f"(keras.layers.RandomShear takes factors up to tan(45)=1); got {degrees}.")
-    return math.tan(math.radians(degrees))
 
 
 def check_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -154,7 +111,7 @@ def check_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     if "shear_range" in out:
         shear_factor(float(out["shear_range"]))
     if "zoom_range" in out:
-        _zoom_bounds(out["zoom_range"])
+        zoom_bounds(out["zoom_range"])
     if "brightness_range" in out and out["brightness_range"] is not None:
         _brightness_bounds(out["brightness_range"])
     for key in ("contrast", "noise", "brightness"):
@@ -163,20 +120,8 @@ def check_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _zoom_bounds(z: Any) -> tuple[float, float]:
-    """ImageDataGenerator's zoom_range -> (lo, hi) scale: float z means [1 - z, 1 + z]."""
-    if isinstance(z, (int, float)):
-        lo, hi = 1 - float(z), 1 + float(z)
-    elif isinstance(z, (tuple, list)) and len(z) == 2:
-        lo, hi = float(z[0]), float(z[1])
-    else:
-        raise ValueError(f"zoom_range={z!r}: expected a float or [lo, hi].")
-    if not 0 < lo <= hi:
-        raise ValueError(f"zoom_range={z!r} gives scales [{lo}, {hi}]; need 0 < lo <= hi.")
-    return lo, hi
-
-
 def _brightness_bounds(b: Any) -> tuple[float, float]:
+    """ImageDataGenerator's ``brightness_range`` [lo, hi], checked, as floats."""
     if not (isinstance(b, (tuple, list)) and len(b) == 2 and 0 <= float(b[0]) <= float(b[1])):
         raise ValueError(f"brightness_range={b!r}: expected [lo, hi] with 0 <= lo <= hi "
                          f"(multiplicative, 1.0 = unchanged).")
@@ -318,203 +263,11 @@ class RandomGaussianNoise(keras.layers.Layer):
                 "seed": self.seed}
 
 
-def sample_affine(images, transforms, fill_mode: str = "nearest", fill_value: float = 0.0,
-                  interpolation: str = "bilinear"):
-    """Resample a batch through per-image 8-parameter transforms: ``affine_transform`` in TF ops.
-
-    Same result as ``keras.ops.image.affine_transform`` up to float rounding, except for
-    ``fill_mode="wrap"``: here the image repeats with a period of exactly its size, as
-    documented, where TensorFlow's kernel clamps some points far outside. Written as four
-    gathers so that XLA can compile it: :class:`RandomAffine` runs it with
-    ``jit_compile=True``, about 4x less CPU than TensorFlow's projective-transform kernel.
-    TensorFlow backend only; ``images`` (N, H, W, C), ``transforms`` (N, 8).
-
-    >>> eye = np.array([[1, 0, 0, 0, 1, 0, 0, 0]], "float32")
-    >>> img = np.arange(12, dtype="float32").reshape(1, 2, 2, 3)
-    >>> bool((sample_affine(img, eye).numpy() == img).all())
-    True
-    """
-    import tensorflow as tf
-    if fill_mode not in FILL_MODES:
-        raise ValueError(f"fill_mode={fill_mode!r}; expected one of {FILL_MODES}.")
-    images = tf.convert_to_tensor(images)
-    dtype = images.dtype
-    images = tf.cast(images, tf.float32)
-    shape = tf.shape(images)
-    n, h, w, ch = shape[0], shape[1], shape[2], shape[3]
-    ys, xs = tf.meshgrid(tf.range(h, dtype=tf.float32), tf.range(w, dtype=tf.float32), indexing="ij")
-    xs, ys = tf.reshape(xs, [1, -1]), tf.reshape(ys, [1, -1])
-    t = tf.cast(tf.convert_to_tensor(transforms), tf.float32)
-    k = t[:, 6:7] * xs + t[:, 7:8] * ys + 1.0
-    xin = (t[:, 0:1] * xs + t[:, 1:2] * ys + t[:, 2:3]) / k
-    yin = (t[:, 3:4] * xs + t[:, 4:5] * ys + t[:, 5:6]) / k
-    flat = tf.reshape(images, [n, h * w, ch])
-
-    def index(i, size):
-        """Map integer pixel indices into [0, size) for the fill mode; plus a validity mask."""
-        if fill_mode == "wrap":
-            return tf.math.floormod(i, size), None
-        if fill_mode == "reflect":  # (d c b a | a b c d | d c b a)
-            p = tf.math.floormod(i, 2 * size)
-            return tf.where(p < size, p, 2 * size - 1 - p), None
-        valid = (i >= 0) & (i < size) if fill_mode == "constant" else None
-        return tf.clip_by_value(i, 0, size - 1), valid
-
-    def read(yi, xi):
-        (yy, vy), (xx, vx) = index(yi, h), index(xi, w)
-        v = tf.gather(flat, yy * w + xx, batch_dims=1)
-        if vy is not None:
-            v = tf.where((vy & vx)[..., None], v, tf.cast(fill_value, tf.float32))
-        return v
-
-    if interpolation == "nearest":
-        out = read(tf.cast(tf.round(yin), tf.int32), tf.cast(tf.round(xin), tf.int32))
-    else:
-        x0f, y0f = tf.floor(xin), tf.floor(yin)
-        wx, wy = (xin - x0f)[..., None], (yin - y0f)[..., None]
-        x0, y0 = tf.cast(x0f, tf.int32), tf.cast(y0f, tf.int32)
-        top = read(y0, x0) * (1.0 - wx) + read(y0, x0 + 1) * wx
-        bottom = read(y0 + 1, x0) * (1.0 - wx) + read(y0 + 1, x0 + 1) * wx
-        out = top + (bottom - top) * wy
-    return tf.cast(tf.reshape(out, shape), dtype)
-
-
-_COMPILED: dict[tuple[str, str], Any] = {}
-
-
-def _compiled_sampler(fill_mode: str, interpolation: str):
-    """``sample_affine`` under ``tf.function(jit_compile=True)``, one per fill mode (cached)."""
-    import tensorflow as tf
-    key = (fill_mode, interpolation)
-    if key not in _COMPILED:
-        _COMPILED[key] = tf.function(
-            lambda images, transforms, fill_value: sample_affine(
-                images, transforms, fill_mode, fill_value, interpolation),
-            jit_compile=True, reduce_retracing=True)
-    return _COMPILED[key]
-
-
-def affine_matrices(theta, tx, ty, shear, zx, zy, height: int, width: int):
-    """Per-image 8-parameter transforms (``keras.ops.image.affine_transform``) about the centre.
-
-    Composes, like ImageDataGenerator: rotation(theta) . shift(tx, ty) . shear . zoom(zx, zy),
-    mapping OUTPUT pixel (x, y) to the INPUT pixel it samples. ``theta`` in radians; ``tx``,
-    ``ty`` in pixels; ``shear`` is the slope tan(angle); ``zx``, ``zy`` scales (> 1 zooms out).
-    All arguments are 1-D tensors (one value per image).
-
-    >>> m = affine_matrices(*[np.zeros(1, "float32")] * 4, np.ones(1, "float32"),
-    ...                     np.ones(1, "float32"), 5, 5)
-    >>> keras.ops.convert_to_numpy(m).round(3).tolist()   # the identity
-    [[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0]]
-    """
-    ops = keras.ops
-    cx = (ops.cast(width, "float32") - 1.0) / 2.0
-    cy = (ops.cast(height, "float32") - 1.0) / 2.0
-    c, s = ops.cos(theta), ops.sin(theta)
-    # L = R . Sh . Z with R = [[c, -s], [s, c]], Sh = [[1, k], [0, 1]], Z = diag(zx, zy)
-    a0, a1 = c * zx, (c * shear - s) * zy
-    b0, b1 = s * zx, (s * shear + c) * zy
-    # p_in = L (p_out - centre) + R t + centre
-    a2 = cx - a0 * cx - a1 * cy + c * tx - s * ty
-    b2 = cy - b0 * cx - b1 * cy + s * tx + c * ty
-    zero = ops.zeros_like(a0)
-    return ops.stack([a0, a1, a2, b0, b1, b2, zero, zero], axis=1)
-
-
-@keras.saving.register_keras_serializable(package="seminar_utils")
-class RandomAffine(keras.layers.Layer):
-    """Rotation, shift, shear, zoom (and flips) drawn per image and applied as ONE resampling.
-
-    What ImageDataGenerator does, and what RandomRotation + RandomTranslation + RandomShear
-    + RandomZoom (+ RandomFlip) do in four (five) passes. ``rotation`` and ``shear`` in
-    degrees (shear about the image centre, slope tan(shear)); shifts as fractions; ``zoom`` =
-    (lo, hi) scale; a flip is a zoom by -1 about the centre, so it costs nothing extra.
-    ``sampler``: ``"auto"`` resamples with :func:`sample_affine` compiled by XLA on the
-    TensorFlow backend (about 4x less CPU than ``keras.ops.image.affine_transform``, which
-    ``"keras"`` uses and which other backends always use).
-
-    >>> layer = RandomAffine(rotation=40, width_shift=0.2, height_shift=0.2, zoom=(0.8, 1.2))
-    >>> layer(np.zeros((2, 32, 32, 3), "float32"), training=True).shape
-    TensorShape([2, 32, 32, 3])
-    """
-
-    def __init__(self, rotation: float = 0.0, width_shift: float = 0.0, height_shift: float = 0.0,
-                 shear: float = 0.0, zoom: Sequence[float] = (1.0, 1.0), fill_mode: str = "nearest",
-                 fill_value: float = 0.0, interpolation: str = "bilinear",
-                 horizontal_flip: bool = False, vertical_flip: bool = False,
-                 seed: int | None = None, sampler: str = "auto", **kwargs):
-        super().__init__(**kwargs)
-        if fill_mode not in FILL_MODES:
-            raise ValueError(f"fill_mode={fill_mode!r}; expected one of {FILL_MODES}.")
-        if sampler not in ("auto", "xla", "keras"):
-            raise ValueError(f"sampler={sampler!r}; expected 'auto', 'xla' or 'keras'.")
-        if sampler == "xla" and keras.backend.backend() != "tensorflow":
-            raise ValueError("sampler='xla' needs the TensorFlow backend; use 'keras'.")
-        self.sampler = sampler
-        self.rotation, self.shear = float(rotation), float(shear)
-        shear_factor(self.shear)
-        self.width_shift, self.height_shift = float(width_shift), float(height_shift)
-        self.zoom = _zoom_bounds(tuple(zoom))
-        self.fill_mode, self.fill_value = fill_mode, float(fill_value)
-        self.interpolation = interpolation
-        self.horizontal_flip, self.vertical_flip = bool(horizontal_flip), bool(vertical_flip)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
-
-    def call(self, images, training=True):
-        if not training:
-            return images
-        ops = keras.ops
-        images = ops.cast(images, self.compute_dtype)
-        batched = len(ops.shape(images)) == 4
-        if not batched:
-            images = ops.expand_dims(images, 0)
-        shape = ops.shape(images)
-        n, h, w = shape[0], shape[1], shape[2]
-
-        def draw(lo, hi):
-            return keras.random.uniform((n,), lo, hi, dtype="float32", seed=self.seed_generator)
-
-        rad = math.radians(self.rotation)
-        theta = draw(-rad, rad)
-        tx = draw(-self.width_shift, self.width_shift) * ops.cast(w, "float32")
-        ty = draw(-self.height_shift, self.height_shift) * ops.cast(h, "float32")
-        k = shear_factor(self.shear)
-        shear = draw(-k, k)
-        zx, zy = draw(*self.zoom), draw(*self.zoom)
-        if self.horizontal_flip:
-            zx = zx * ops.where(draw(0.0, 1.0) < 0.5, -1.0, 1.0)
-        if self.vertical_flip:
-            zy = zy * ops.where(draw(0.0, 1.0) < 0.5, -1.0, 1.0)
-        m = affine_matrices(theta, tx, ty, shear, zx, zy, h, w)
-        if self._use_xla():
-            out = _compiled_sampler(self.fill_mode, self.interpolation)(
-                images, m, ops.convert_to_tensor(self.fill_value, "float32"))
-        else:
-            out = ops.image.affine_transform(images, m, interpolation=self.interpolation,
-                                             fill_mode=self.fill_mode, fill_value=self.fill_value)
-        return out if batched else out[0]
-
-    def _use_xla(self) -> bool:
-        if self.sampler == "auto":
-            return keras.backend.backend() == "tensorflow"
-        return self.sampler == "xla"
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        return {**super().get_config(), "rotation": self.rotation, "width_shift": self.width_shift,
-                "height_shift": self.height_shift, "shear": self.shear, "zoom": self.zoom,
-                "fill_mode": self.fill_mode, "fill_value": self.fill_value,
-                "interpolation": self.interpolation, "horizontal_flip": self.horizontal_flip,
-                "vertical_flip": self.vertical_flip, "seed": self.seed, "sampler": self.sampler}
-
-
 # --------------------------------------------------------------------------- builders
 
 def _layers(settings: Mapping[str, Any], seed: int | None, combine: bool,
             fused: bool = False) -> dict[str, keras.layers.Layer]:
+    """Setting name -> random layer; ``combine`` merges shifts (and flips) as the pipeline does."""
     s = check_settings(settings)
     if s.get("rescale") not in (None, 1, 1.0):
         warnings.warn(f"rescale={s['rescale']!r} ignored: augmentation works on 0-255 images and "
@@ -533,7 +286,7 @@ def _layers(settings: Mapping[str, Any], seed: int | None, combine: bool,
     rot = float(s.get("rotation_range", 0) or 0)
     ws, hs = float(s.get("width_shift_range", 0) or 0), float(s.get("height_shift_range", 0) or 0)
     shear = float(s.get("shear_range", 0) or 0)
-    zoom = _zoom_bounds(s["zoom_range"]) if s.get("zoom_range") else (1.0, 1.0)
+    zoom = zoom_bounds(s["zoom_range"]) if s.get("zoom_range") else (1.0, 1.0)
     hf, vf = bool(s.get("horizontal_flip")), bool(s.get("vertical_flip"))
     if fused and (rot or ws or hs or shear or zoom != (1.0, 1.0)):
         out["affine"] = RandomAffine(rot, ws, hs, shear, zoom, horizontal_flip=hf, vertical_flip=vf,
@@ -553,9 +306,6 @@ def _layers(settings: Mapping[str, Any], seed: int | None, combine: bool,
                 out["height_shift_range"] = L.RandomTranslation(hs, 0.0, seed=seed_(),
                                                                 name="height_shift_range", **geo)
         if shear:
-            if not hasattr(L, "RandomShear"):  # pragma: no cover - Keras < 3.8
-                raise RuntimeError(f"keras.layers.RandomShear needs Keras >= 3.8 (installed: "
-                                   f"{keras.__version__}); upgrade Keras or use fused=True.")
             k = shear_factor(shear)
             out["shear_range"] = L.RandomShear(x_factor=k, y_factor=0.0, seed=seed_(),
                                                name="shear_range", **geo)
@@ -603,7 +353,8 @@ def build_augmentation(settings: Mapping[str, Any] = SOURCE_SETTINGS, seed: int 
     Input and output: float images in [0, 255], shape kept (batched or not); the layers act
     only when called with ``training=True`` (``model.fit`` does that; in ``tf.data`` use
     :func:`augment_dataset`). Same ``seed`` -> same draws. ``fused=True`` does rotation,
-    shift, shear, zoom and flips as one :class:`RandomAffine` resampling (faster, same transforms).
+    shift, shear, zoom and flips as one :class:`~seminar_utils.affine.RandomAffine` resampling
+    (faster, same transforms).
 
     >>> aug = build_augmentation(SOURCE_SETTINGS, seed=0)
     >>> [layer.name for layer in aug.layers][:3]
@@ -617,11 +368,12 @@ def build_augmentation(settings: Mapping[str, Any] = SOURCE_SETTINGS, seed: int 
 # --------------------------------------------------------------------------- figures
 
 def _as_numpy(x) -> np.ndarray:
+    """A backend tensor or array as float32 NumPy."""
     return np.asarray(keras.ops.convert_to_numpy(x), dtype=np.float32)
 
 
 def show_transforms(image: np.ndarray, settings: Mapping[str, Any] = SOURCE_SETTINGS, n: int = 4,
-                    seed: int | None = 0, size: float = 1.7):
+                    seed: int | None = 0, size: float = 1.7) -> Figure:
     """A grid: one row per transform (labelled with its setting), ``n`` random draws each.
 
     The first column is the original photo. Tip: exaggerate a setting to see what it does
@@ -657,7 +409,7 @@ def show_transforms(image: np.ndarray, settings: Mapping[str, Any] = SOURCE_SETT
 
 
 def show_augmented_batch(images: np.ndarray, augmentation: keras.layers.Layer, draws: int = 2,
-                         max_images: int = 8, size: float = 1.7, title: str | None = None):
+                         max_images: int = 8, size: float = 1.7, title: str | None = None) -> Figure:
     """Originals in the top row, ``draws`` augmented versions of each below.
 
     >>> fig = show_augmented_batch(np.zeros((3, 32, 32, 3)), build_augmentation(seed=0), draws=1)
@@ -685,13 +437,14 @@ def show_augmented_batch(images: np.ndarray, augmentation: keras.layers.Layer, d
 
 # --------------------------------------------------------------------------- tf.data
 
-def augment_dataset(ds, augmentation, num_parallel_calls: int | None = None,
-                    deterministic: bool | None = None):
+def augment_dataset(ds: tf.data.Dataset, augmentation: keras.layers.Layer,
+                    num_parallel_calls: int | None = None,
+                    deterministic: bool | None = None) -> tf.data.Dataset:
     """Apply ``augmentation(images, training=True)`` to every batch of a ``tf.data.Dataset``.
 
     ``ds`` yields ``images`` or ``(images, labels[, weights])`` batches, normally the output of
-    :func:`seminar_utils.data.image_folder_dataset` or ``array_dataset`` (decode once, cache,
-    shuffle, batch): the augmentation comes after the cache, so every epoch gets new draws.
+    :func:`seminar_utils.data.image_folder_dataset` (decode once, cache, shuffle, batch): the
+    augmentation comes after the cache, so every epoch gets new draws.
     Apply it to the training set only; the validation set stays as it is.
 
     >>> train_ds = augment_dataset(train_ds, build_augmentation())  # doctest: +SKIP
@@ -705,142 +458,3 @@ def augment_dataset(ds, augmentation, num_parallel_calls: int | None = None,
 
     return ds.map(apply, num_parallel_calls=calls,
                   deterministic=deterministic).prefetch(tf.data.AUTOTUNE)
-
-
-# --------------------------------------------------------------------------- mixup
-
-def _seed_pair(seed):
-    import tensorflow as tf
-    if isinstance(seed, (int, np.integer)):
-        return tf.constant([int(seed), 0], dtype=tf.int64)
-    seed = tf.cast(tf.convert_to_tensor(seed), tf.int64)
-    return tf.reshape(seed, [2])
-
-
-def sample_beta(alpha: float, size, seed=None):
-    """``size`` draws of lambda ~ Beta(alpha, alpha) as g1 / (g1 + g2), g1, g2 ~ Gamma(alpha).
-
-    TensorFlow ops, so it runs inside ``tf.data``. ``seed``: None (stateful, like the source's
-    ``tf.random.gamma``), an int, or a shape-[2] integer tensor (stateless: same seed, same
-    draws). Mean 1/2, variance 1 / (4 (2 alpha + 1)).
-
-    >>> lam = sample_beta(0.2, 5, seed=1)
-    >>> bool(((lam >= 0) & (lam <= 1)).numpy().all())
-    True
-    """
-    import tensorflow as tf
-    if not float(alpha) > 0:
-        raise ValueError(f"alpha must be > 0; got {alpha}.")
-    shape = tf.reshape(tf.cast(size, tf.int32), [1])
-    if seed is None:
-        g1 = tf.random.gamma(shape, alpha)
-        g2 = tf.random.gamma(shape, alpha)
-    else:
-        seeds = tf.random.experimental.stateless_split(_seed_pair(seed), 2)
-        g1 = tf.random.stateless_gamma(shape, seeds[0], alpha)
-        g2 = tf.random.stateless_gamma(shape, seeds[1], alpha)
-    total = g1 + g2
-    # for tiny alpha both Gamma draws can underflow to 0: call that pair an even mix
-    return tf.where(total > 0, g1 / tf.where(total > 0, total, 1.0), 0.5)
-
-
-def _mix(x1, y1, x2, y2, lam):
-    import tensorflow as tf
-    x1, x2 = tf.cast(x1, tf.float32), tf.cast(x2, tf.float32)
-    y1, y2 = tf.cast(y1, tf.float32), tf.cast(y2, tf.float32)
-    lx = tf.reshape(lam, tf.concat([tf.shape(lam), tf.ones([tf.rank(x1) - 1], tf.int32)], 0))
-    ly = tf.reshape(lam, tf.concat([tf.shape(lam), tf.ones([tf.rank(y1) - 1], tf.int32)], 0))
-    x = lx * x1 + (1.0 - lx) * x2
-    # a convex combination stays within its two inputs; clip away float rounding
-    x = tf.clip_by_value(x, tf.minimum(x1, x2), tf.maximum(x1, x2))
-    return x, ly * y1 + (1.0 - ly) * y2
-
-
-def _one_hot(labels, num_classes: int | None):
-    import tensorflow as tf
-    labels = tf.convert_to_tensor(labels)
-    if labels.dtype.is_integer:
-        if num_classes is None:
-            raise ValueError("mixup needs one-hot (float) labels: pass num_classes to one-hot "
-                             "the integer labels.")
-        return tf.one_hot(tf.reshape(tf.cast(labels, tf.int32), [-1]), num_classes)
-    return tf.cast(labels, tf.float32)
-
-
-def mixup_batch(images, labels, alpha: float = 0.2, seed=None, num_classes: int | None = None,
-                return_lambda: bool = False):
-    """Mix a batch with a shuffled copy of itself: x = l x_i + (1 - l) x_j, same for labels.
-
-    ``labels`` one-hot floats (or integers with ``num_classes``); l ~ Beta(alpha, alpha) per
-    example (:func:`sample_beta`). Mixed labels still sum to 1; images stay in their range.
-
-    >>> x, y = mixup_batch(np.ones((4, 8, 8, 3)), np.eye(2)[[0, 1, 0, 1]], seed=0)
-    >>> np.allclose(y.numpy().sum(axis=1), 1)
-    True
-    """
-    import tensorflow as tf
-    images = tf.convert_to_tensor(images)
-    labels = _one_hot(labels, num_classes)
-    n = tf.shape(images)[0]
-    if seed is None:
-        perm = tf.random.shuffle(tf.range(n))
-        lam = sample_beta(alpha, n)
-    else:
-        s_perm, s_lam = tf.unstack(tf.random.experimental.stateless_split(_seed_pair(seed), 2))
-        perm = tf.argsort(tf.random.stateless_uniform(tf.reshape(n, [1]), s_perm))
-        lam = sample_beta(alpha, n, s_lam)
-    x, y = _mix(images, labels, tf.gather(images, perm), tf.gather(labels, perm), lam)
-    return (x, y, lam) if return_lambda else (x, y)
-
-
-def mixup_dataset(ds, alpha: float = 0.2, num_classes: int | None = None, seed: int | None = None,
-                  partner=None, num_parallel_calls: int | None = None):
-    """Mixup inside ``tf.data`` on ``(images, labels)`` batches.
-
-    Without ``partner`` each batch is mixed with a shuffled copy of itself
-    (:func:`mixup_batch`, what ``keras.layers.MixUp`` does). With ``partner`` (a second,
-    differently shuffled copy of the data, batched the same way) batches are zipped and mixed
-    pairwise, as the source notebook did. ``seed``: reproducible draws, new ones each epoch.
-
-    >>> train_ds = mixup_dataset(train_ds, alpha=0.2, num_classes=10, seed=0)  # doctest: +SKIP
-    """
-    import tensorflow as tf
-    calls = tf.data.AUTOTUNE if num_parallel_calls is None else num_parallel_calls
-    parts = [ds] if partner is None else [ds, partner]
-    if seed is not None:
-        parts.append(tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2))
-    zipped = tf.data.Dataset.zip(tuple(parts)) if len(parts) > 1 else ds
-
-    def mix(*elem):
-        s = elem[-1] if seed is not None else None
-        if partner is None:
-            (x, y) = elem[0] if seed is not None else elem
-            return mixup_batch(x, y, alpha, seed=s, num_classes=num_classes)
-        (x1, y1), (x2, y2) = elem[0], elem[1]
-        y1, y2 = _one_hot(y1, num_classes), _one_hot(y2, num_classes)
-        m = tf.minimum(tf.shape(x1)[0], tf.shape(x2)[0])
-        lam = sample_beta(alpha, m, s)
-        return _mix(x1[:m], y1[:m], x2[:m], y2[:m], lam)
-
-    return zipped.map(mix, num_parallel_calls=calls).prefetch(tf.data.AUTOTUNE)
-
-
-def keras_mixup(images, labels, alpha: float = 0.2, seed: int | None = None,
-                num_classes: int | None = None):
-    """The same with ``keras.layers.MixUp`` (Keras >= 3.8), which takes a dict of images and labels.
-
-    ``keras.layers.MixUp(alpha)({"images": x, "labels": y_onehot}, training=True)`` returns a
-    dict with the mixed ``"images"`` and ``"labels"``; it also pairs each example with a
-    shuffled copy of the batch and draws its weight from Beta(alpha, alpha).
-
-    >>> x, y = keras_mixup(np.ones((4, 8, 8, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]])
-    >>> tuple(x.shape), tuple(y.shape)
-    ((4, 8, 8, 3), (4, 2))
-    """
-    if not hasattr(keras.layers, "MixUp"):  # pragma: no cover - Keras < 3.8
-        raise RuntimeError(f"keras.layers.MixUp needs Keras >= 3.8 (installed: {keras.__version__}); "
-                           f"use mixup_batch instead.")
-    labels = _one_hot(labels, num_classes)
-    out = keras.layers.MixUp(alpha=alpha, seed=seed)({"images": images, "labels": labels},
-                                                      training=True)
-    return out["images"], out["labels"]

@@ -1,4 +1,4 @@
-"""Tests of seminar_utils.augment: the ImageDataGenerator mapping, tf.data use, mixup."""
+"""Tests of seminar_utils.augment: the ImageDataGenerator mapping, its layers, figures, tf.data."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ tf = pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
 
 from seminar_utils import augment as A  # noqa: E402
-from seminar_utils.data import array_dataset  # noqa: E402
 
 # every setting that makes a layer, exaggerated so that each one visibly acts
 ALL_SETTINGS = {
@@ -35,6 +34,10 @@ def images() -> np.ndarray:
 
 def _np(x) -> np.ndarray:
     return np.asarray(keras.ops.convert_to_numpy(x))
+
+
+def _batches(x: np.ndarray, y: np.ndarray, batch_size: int):
+    return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size)
 
 
 # --------------------------------------------------------------------------- builder
@@ -146,9 +149,7 @@ def test_describe_settings_maps_source_to_layers():
 
 # --------------------------------------------------------------------------- shear: degrees -> factor
 
-def test_shear_factor_is_tan_of_degrees():
-    for deg in (0.2, 10, 20, 45):
-        assert A.shear_factor(deg) == pytest.approx(math.tan(math.radians(deg)))
+def test_shear_range_is_degrees_and_becomes_a_random_shear_slope():
     layer = A.transform_layers({"shear_range": 0.2})["shear_range"]
     assert isinstance(layer, keras.layers.RandomShear)
     k = math.tan(math.radians(0.2))
@@ -178,77 +179,25 @@ def test_random_shear_moves_points_by_tan_angle():
     np.testing.assert_allclose(mid - top, slopes * (size // 2), atol=0.05)
 
 
-def test_fused_affine_matrix_math():
-    z = np.zeros(1, "float32")
-    o = np.ones(1, "float32")
-    k = math.tan(math.radians(20))
-    # shear about the centre: output (cx, cy + d) samples input (cx + k d, cy + d)
-    m = _np(A.affine_matrices(z, z, z, np.array([k], "float32"), o, o, 65, 65))[0]
-    x, y = 32.0, 52.0
-    assert m[0] * x + m[1] * y + m[2] == pytest.approx(32 + k * 20, abs=1e-4)
-    assert m[3] * x + m[4] * y + m[5] == pytest.approx(52, abs=1e-4)
-    # rotation by 90 degrees about the centre, zoom 2x about the centre, shift by (3, -4)
-    m = _np(A.affine_matrices(np.array([np.pi / 2], "float32"), z, z, z, o, o, 65, 65))[0]
-    assert (m[0] * 42 + m[1] * 32 + m[2], m[3] * 42 + m[4] * 32 + m[5]) == pytest.approx((32, 42), abs=1e-4)
-    m = _np(A.affine_matrices(z, z, z, z, 2 * o, 2 * o, 65, 65))[0]
-    assert (m[0] * 42 + m[2], m[4] * 22 + m[5]) == pytest.approx((52, 12), abs=1e-4)
-    m = _np(A.affine_matrices(z, np.array([3.0], "float32"), np.array([-4.0], "float32"), z, o, o, 65, 65))[0]
-    assert (m[2], m[5]) == pytest.approx((3, -4), abs=1e-5)
-
-
-def _random_transforms(n: int, h: int, w: int, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    u = lambda lo, hi: rng.uniform(lo, hi, n).astype("float32")  # noqa: E731
-    flip = np.sign(u(-1, 1)).astype("float32")
-    return A.affine_matrices(u(-0.7, 0.7), u(-10, 10), u(-10, 10), u(-0.3, 0.3),
-                             u(0.7, 1.3) * flip, u(0.7, 1.3), h, w)
-
-
-@pytest.mark.parametrize("fill_mode", ["nearest", "reflect", "constant"])
-@pytest.mark.parametrize("interpolation", ["bilinear", "nearest"])
-def test_sample_affine_matches_keras_affine_transform(images, fill_mode, interpolation):
-    x = images[:, :40]  # not square: catches a swapped height / width
-    m = _random_transforms(len(x), 40, 48)
-    ref = _np(keras.ops.image.affine_transform(x, m, interpolation=interpolation,
-                                               fill_mode=fill_mode, fill_value=7.0))
-    np.testing.assert_allclose(A.sample_affine(x, m, fill_mode, 7.0, interpolation).numpy(), ref,
-                               atol=1e-3)
-    compiled = A._compiled_sampler(fill_mode, interpolation)(x, m, tf.constant(7.0)).numpy()
-    np.testing.assert_allclose(compiled, ref, atol=1e-2)  # XLA fuses multiply-adds
-
-
-def test_sample_affine_wrap_is_periodic():
-    x = np.arange(5, dtype="float32").reshape(1, 1, 5, 1)
-    shift = np.array([[1, 0, 7, 0, 1, 0, 0, 0]], "float32")  # output x samples input x + 7
-    out = A.sample_affine(x, shift, "wrap", interpolation="nearest").numpy().ravel()
-    assert out.tolist() == [2, 3, 4, 0, 1]
-
-
-def test_fused_samplers_agree(images):
-    xla = A.RandomAffine(40, 0.2, 0.2, 10, (0.8, 1.2), horizontal_flip=True, seed=4)
-    ref = A.RandomAffine(40, 0.2, 0.2, 10, (0.8, 1.2), horizontal_flip=True, seed=4, sampler="keras")
-    np.testing.assert_allclose(_np(xla(images, training=True)), _np(ref(images, training=True)),
-                               atol=1e-2)
-
-
-def test_fused_flips_are_exact_mirrors(images):
-    layer = A.RandomAffine(horizontal_flip=True, vertical_flip=True, seed=0)
-    x = np.concatenate([images] * 4)
-    out = _np(layer(x, training=True))
-    seen = set()
-    for o, i in zip(out, x):
-        kinds = {name for name, ref in [("same", i), ("h", i[:, ::-1]), ("v", i[::-1]),
-                                        ("hv", i[::-1, ::-1])] if np.allclose(o, ref, atol=1e-3)}
-        assert len(kinds) == 1, "each image is exactly one of the four flips"
-        seen |= kinds
-    assert seen == {"same", "h", "v", "hv"}
-
-
 def test_custom_layers_serialise():
     aug = A.build_augmentation({**ALL_SETTINGS, "shear_range": 5}, seed=0, fused=True)
     clone = keras.Sequential.from_config(aug.get_config())
     assert [type(layer).__name__ for layer in clone.layers] == [type(layer).__name__ for layer in aug.layers]
     assert clone.get_layer("affine").get_config()["zoom"] == (0.8, 1.2)
+
+
+def test_saved_models_keep_the_registered_layer_names(tmp_path, images):
+    """A .keras file names custom layers "seminar_utils>Class": moving a class keeps them loadable."""
+    aug = A.build_augmentation({**ALL_SETTINGS, "shear_range": 5}, seed=0, fused=True)
+    model = keras.Sequential([keras.Input(images.shape[1:]), aug, keras.layers.Flatten(),
+                              keras.layers.Dense(2)])
+    names = {keras.saving.get_registered_name(type(layer)) for layer in aug.layers}
+    assert {"seminar_utils>RandomAffine", "seminar_utils>RandomBrightnessScale",
+            "seminar_utils>RandomGaussianNoise", "seminar_utils>ClipToRange"} <= names
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(_np(loaded(images)), _np(model(images)), atol=1e-4)
+    assert [type(layer) for layer in loaded.layers[0].layers] == [type(layer) for layer in aug.layers]
 
 
 # --------------------------------------------------------------------------- figures
@@ -272,8 +221,8 @@ def test_show_transforms_and_batch(images):
 def test_augment_dataset_changes_train_only(images):
     x = np.concatenate([images] * 2)
     y = np.arange(len(x)) % 2
-    train = array_dataset(x, y, batch_size=4)
-    val = array_dataset(x, y, batch_size=4)
+    train = _batches(x, y, batch_size=4)
+    val = _batches(x, y, batch_size=4)
     aug_train = A.augment_dataset(train, A.build_augmentation(A.SOURCE_SETTINGS, seed=0))
     for (xa, ya), (xr, yr) in zip(aug_train, train):
         assert xa.shape == xr.shape and xa.dtype == tf.float32
@@ -290,7 +239,7 @@ def test_augment_dataset_changes_train_only(images):
 
 
 def test_augment_dataset_fused_with_a_short_last_batch(images):
-    ds = array_dataset(np.concatenate([images] * 2), np.zeros(12), batch_size=5)
+    ds = _batches(np.concatenate([images] * 2), np.zeros(12), batch_size=5)
     aug = A.build_augmentation(A.SOURCE_SETTINGS, seed=0, fused=True)
     shapes = [tuple(b[0].shape) for b in A.augment_dataset(ds, aug)]
     assert shapes == [(5, 48, 48, 3), (5, 48, 48, 3), (2, 48, 48, 3)]
@@ -300,92 +249,3 @@ def test_augment_dataset_images_only(images):
     ds = tf.data.Dataset.from_tensor_slices(images).batch(3)
     out = list(A.augment_dataset(ds, A.build_augmentation({"horizontal_flip": True}, seed=0)))
     assert [tuple(b.shape) for b in out] == [(3, 48, 48, 3), (3, 48, 48, 3)]
-
-
-# --------------------------------------------------------------------------- mixup
-
-def test_beta_samples_match_theory():
-    alpha = 0.2
-    lam = A.sample_beta(alpha, 200_000, seed=0).numpy()
-    assert np.isfinite(lam).all() and lam.min() >= 0 and lam.max() <= 1
-    assert lam.mean() == pytest.approx(0.5, abs=0.005)
-    assert lam.var() == pytest.approx(1 / (4 * (2 * alpha + 1)), abs=0.003)  # 0.1786
-    # U-shaped for alpha < 1: most mass near 0 and 1
-    assert ((lam < 0.1) | (lam > 0.9)).mean() > 0.6
-    unseeded = A.sample_beta(alpha, 50_000).numpy()
-    assert unseeded.mean() == pytest.approx(0.5, abs=0.01)
-
-
-def test_beta_seeds():
-    a = A.sample_beta(0.2, 100, seed=5).numpy()
-    np.testing.assert_array_equal(a, A.sample_beta(0.2, 100, seed=5).numpy())
-    assert not np.allclose(a, A.sample_beta(0.2, 100, seed=6).numpy())
-    np.testing.assert_array_equal(a, A.sample_beta(0.2, 100, seed=tf.constant([5, 0])).numpy())
-    with pytest.raises(ValueError, match="alpha"):
-        A.sample_beta(0.0, 3)
-
-
-def test_mixup_batch_mixes_images_and_labels_alike():
-    n = 8
-    values = np.arange(n, dtype="float32") * 30.0  # image i is constant 30 * i, class i
-    x = np.broadcast_to(values[:, None, None, None], (n, 4, 4, 3)).copy()
-    y = np.eye(n, dtype="float32")
-    mx, my, lam = (t.numpy() for t in A.mixup_batch(x, y, alpha=0.2, seed=1, return_lambda=True))
-    assert mx.shape == x.shape and my.shape == y.shape
-    np.testing.assert_allclose(my.sum(axis=1), 1.0, atol=1e-6)
-    assert lam.min() >= 0 and lam.max() <= 1
-    assert mx.min() >= 0 and mx.max() <= values.max()
-    # each mixed image is the label-weighted mix of the originals, and keeps weight lam on itself
-    np.testing.assert_allclose(mx[:, 0, 0, 0], my @ values, rtol=1e-5, atol=1e-3)
-    assert np.all(np.diag(my) >= lam - 1e-6)
-    # integer labels need num_classes; with it they are one-hot encoded
-    with pytest.raises(ValueError, match="num_classes"):
-        A.mixup_batch(x, np.arange(n))
-    _, yi = A.mixup_batch(x, np.arange(n)[:, None], num_classes=n, seed=1)
-    np.testing.assert_allclose(yi.numpy(), my, atol=1e-6)
-    # seeds: same -> same, different -> different
-    np.testing.assert_array_equal(A.mixup_batch(x, y, seed=1)[0].numpy(), mx)
-    assert not np.allclose(A.mixup_batch(x, y, seed=2)[0].numpy(), mx)
-
-
-def test_mixup_stays_in_range_at_extremes():
-    x = np.where(np.random.default_rng(0).random((16, 8, 8, 3)) > 0.5, 255.0, 0.0).astype("float32")
-    y = np.eye(4, dtype="float32")[np.arange(16) % 4]
-    mx, _ = A.mixup_batch(x, y, alpha=0.2, seed=3)
-    assert mx.numpy().min() >= 0.0 and mx.numpy().max() <= 255.0
-
-
-@pytest.mark.parametrize("partner", [False, True])
-def test_mixup_dataset(partner):
-    rng = np.random.default_rng(0)
-    x = rng.uniform(0, 255, (20, 8, 8, 3)).astype("float32")
-    y = (np.arange(20) % 5).astype("int64")
-
-    def pipeline(seed):
-        ds = array_dataset(x, y, batch_size=8, shuffle=True, seed=0)
-        other = array_dataset(x, y, batch_size=8, shuffle=True, seed=1) if partner else None
-        return A.mixup_dataset(ds, 0.2, num_classes=5, seed=seed, partner=other)
-
-    def run(seed):
-        return [(a.numpy(), b.numpy()) for a, b in pipeline(seed)]
-
-    batches = run(0)
-    assert [b[0].shape[0] for b in batches] == [8, 8, 4]
-    for bx, by in batches:
-        assert by.shape[1] == 5 and by.dtype == np.float32
-        np.testing.assert_allclose(by.sum(axis=1), 1.0, atol=1e-6)
-        assert bx.min() >= 0 and bx.max() <= 255
-    again = run(0)  # same seed, a fresh pipeline: same draws
-    np.testing.assert_array_equal(batches[0][1], again[0][1])
-    np.testing.assert_array_equal(batches[-1][0], again[-1][0])
-    unseeded = list(pipeline(None))
-    np.testing.assert_allclose(unseeded[0][1].numpy().sum(axis=1), 1.0, atol=1e-6)
-
-
-def test_keras_mixup_layer():
-    x = np.random.default_rng(0).uniform(0, 255, (8, 8, 8, 3)).astype("float32")
-    y = np.eye(4, dtype="float32")[np.arange(8) % 4]
-    mx, my = A.keras_mixup(x, y, alpha=0.2, seed=0)
-    assert tuple(mx.shape) == x.shape and tuple(my.shape) == y.shape
-    np.testing.assert_allclose(_np(my).sum(axis=1), 1.0, atol=1e-5)
-    assert _np(mx).min() >= 0 and _np(mx).max() <= 255 + 1e-3

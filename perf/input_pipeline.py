@@ -1,7 +1,7 @@
 """Augmented images per second: our tf.data pipeline vs the source's ImageDataGenerator.
 
-    SEMINAR_DATA_MIRROR=../shared/assets/datasets python benchmarks/input_pipeline.py
-    python benchmarks/input_pipeline.py --max-images 256 --epochs 2      # a quick smoke run
+    SEMINAR_DATA_MIRROR=../shared/assets/datasets python perf/input_pipeline.py
+    python perf/input_pipeline.py --max-images 256 --epochs 2      # a quick smoke run
 
 Both pipelines read the same JPEG files (the cats-vs-dogs TRAINING folder from
 ``seminar_utils.data.load_cats_vs_dogs("quick")``, or ``--folder``), resize to
