@@ -1,8 +1,13 @@
 """The data layer on small files written by the tests themselves."""
 
+import dataclasses
 import gzip
 import hashlib
+import io
+import json
+import pickle
 import struct
+import tarfile
 import warnings
 import zipfile
 from pathlib import Path
@@ -11,18 +16,28 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from seminar_utils import data
+from seminar_utils import data, results
 from seminar_utils.data import AssetUnavailable, DataError, DataWarning
+from seminar_utils.data import report as report_module
+from seminar_utils.table import Table
 
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):
-    """No real mirror, no network, a private cache, an empty asset report."""
+    """No real mirror, no network, a private cache, an empty asset report, no results file."""
     monkeypatch.delenv(data.ENV_MIRROR, raising=False)
+    monkeypatch.delenv(results.ENV_RESULTS, raising=False)
     monkeypatch.setenv(data.ENV_OFFLINE, "1")
     monkeypatch.setenv(data.ENV_CACHE, str(tmp_path / "cache"))
-    monkeypatch.setattr(data, "_REPORT", {})
+    monkeypatch.setattr(report_module, "_REPORT", {})
+    monkeypatch.setitem(results._state, "assets", {})
     yield
+
+
+def with_hash(monkeypatch, name: str, path: Path) -> None:
+    """Make ``path`` the published file of asset ``name`` (our test files are not the real ones)."""
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    monkeypatch.setitem(data.ASSETS, name, dataclasses.replace(data.ASSETS[name], sha256=sha))
 
 
 def write_idx(path: Path, array: np.ndarray, gz: bool = True) -> None:
@@ -98,7 +113,7 @@ def test_mnist_npz_accepted_when_hash_matches(tmp_path, monkeypatch):
     npz = tmp_path / "m" / "mnist.npz"
     np.savez(npz, x_train=np.ones((4, 28, 28), np.uint8), y_train=np.arange(4),
              x_test=np.ones((2, 28, 28), np.uint8), y_test=np.arange(2))
-    monkeypatch.setattr(data, "MNIST_NPZ_SHA256", hashlib.sha256(npz.read_bytes()).hexdigest())
+    with_hash(monkeypatch, "MNIST", npz)
     monkeypatch.setenv(data.ENV_MIRROR, str(tmp_path / "m"))
     d = data.load_mnist("full")
     assert d.x_train.shape == (4, 28, 28) and d.source == "mirror"
@@ -115,13 +130,23 @@ def test_idx_errors(tmp_path):
         data.read_idx(short)
 
 
-def test_mnist_falls_back_to_download(monkeypatch):
+def test_mnist_falls_back_to_download(tmp_path, monkeypatch):
     import keras
+    npz = tmp_path / "mnist.npz"
+    np.savez(npz, x_train=np.zeros((5, 28, 28), np.uint8), y_train=np.arange(5) % 10,
+             x_test=np.zeros((3, 28, 28), np.uint8), y_test=np.arange(3))
+    with_hash(monkeypatch, "MNIST", npz)
+    asked = []
+    monkeypatch.setattr(keras.utils, "get_file", lambda *a, **k: asked.append((a, k)) or str(npz))
     monkeypatch.setenv(data.ENV_OFFLINE, "0")
-    fake = ((np.zeros((5, 28, 28), np.uint8), np.arange(5) % 10), (np.zeros((3, 28, 28), np.uint8), np.arange(3)))
-    monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: fake)
     d = data.load_mnist("full")
     assert d.source == "download" and len(d.y_train) == 5
+    (fname, origin), kwargs = asked[0]
+    assert fname == "mnist.npz" and origin.endswith("tf-keras-datasets/mnist.npz")
+    assert kwargs["file_hash"] == data.ASSETS["MNIST"].sha256
+    npz.write_bytes(npz.read_bytes() + b"tampered")            # a bad download is refused
+    with pytest.raises(AssetUnavailable, match="download failed: .*sha256"):
+        data.load_mnist("full")
 
 
 # ----------------------------------------------------------------------------- stand-ins
@@ -276,3 +301,186 @@ def test_mirror_env_pointing_nowhere_warns(monkeypatch, tmp_path):
     monkeypatch.setenv(data.ENV_MIRROR, str(tmp_path / "nope"))
     with pytest.warns(DataWarning, match="not a directory"):
         assert data.mirror_dir() is None
+
+
+def test_mirror_and_artifact_folders(monkeypatch, tmp_path):
+    assert data.cache_dir() == tmp_path / "cache" and data.cache_dir().is_dir()
+    monkeypatch.delenv(data.ENV_ARTIFACTS, raising=False)
+    p = data.artifact_path("02_cats_vs_dogs_best.keras", "quick")
+    assert p == tmp_path / "cache" / "artifacts" / "02_cats_vs_dogs_best.quick.keras"
+    monkeypatch.setenv(data.ENV_ARTIFACTS, str(tmp_path / "elsewhere"))
+    p = data.artifact_path("07_benchmark.csv", "smoke")
+    assert p == tmp_path / "elsewhere" / "07_benchmark.smoke.csv" and p.parent.is_dir()
+    assert data.online_allowed() is False
+    monkeypatch.setenv(data.ENV_OFFLINE, "no")
+    assert data.online_allowed() is True
+
+
+# ----------------------------------------------------------------------------- the asset report
+
+def test_asset_report_is_a_table_with_standins_marked():
+    assert str(data.asset_report()).startswith("Asset report")
+    data.record_asset("MNIST", "mirror", "/m/mnist", {"train": 60000, "test": 10000}, "28x28")
+    data.record_asset("VGG16 ImageNet weights", "stand-in", "weights=None", note="random weights")
+    report = data.asset_report()
+    assert isinstance(report, Table) and report.title == "Asset report"
+    lines = str(report).splitlines()
+    assert lines[1].split() == ["asset", "source", "real", "counts", "shape", "location", "/", "note"]
+    mnist = next(x for x in lines if "MNIST" in x)
+    vgg = next(x for x in lines if "VGG16" in x)
+    assert not mnist.startswith("!") and "train 60,000, test 10,000" in mnist and "/m/mnist" in mnist
+    assert vgg.startswith("! ") and "NO (stand-in)" in vgg and "random weights" in vgg
+    html = report._repr_html_()
+    assert html.count("background:#ffe0e0") == 1 and "<b>Asset report</b>" in html
+    assert [r.name for r in report] == ["MNIST", "VGG16 ImageNet weights"]
+    assert report[1].real is False and report.column("source") == ["mirror", "stand-in"]
+    data.record_asset("MNIST", "stand-in", "generated digits")       # a later load replaces it
+    assert [r.source for r in data.asset_report()] == ["stand-in", "stand-in"]
+    with pytest.raises(ValueError, match="Unknown asset source"):
+        data.record_asset("x", "internet", "")
+
+
+def test_every_recorded_asset_is_written_to_the_results_file(tmp_path, monkeypatch):
+    events = tmp_path / "results.jsonl"
+    monkeypatch.setenv(results.ENV_RESULTS, str(events))
+    data.load_mnist("smoke", train_samples=20, test_samples=10)
+    data.record_asset("VGG16 ImageNet weights", "download", "$KERAS_HOME/models", note="imagenet")
+    assets = [e for e in results.read_events(events) if e["type"] == "asset"]
+    assert [(e["name"], e["source"]) for e in assets] == [("MNIST", "stand-in"),
+                                                          ("VGG16 ImageNet weights", "download")]
+    assert assets[0]["location"] == "generated digits" and assets[1]["note"] == "imagenet"
+    assert results.standin_assets() == ["MNIST"]
+
+
+# ----------------------------------------------------------------------------- the ladder
+
+def make_cifar_tar(path: Path, per_batch: int = 10) -> None:
+    rng = np.random.default_rng(0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(path, "w:gz") as tar:
+        for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+            batch = {b"data": rng.integers(0, 256, (per_batch, 3072), dtype=np.uint8),
+                     b"labels": [int(k) for k in np.arange(per_batch) % 10]}
+            raw = pickle.dumps(batch)
+            info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
+            info.size = len(raw)
+            tar.addfile(info, io.BytesIO(raw))
+
+
+# one mirror layout and one download per registered asset, and the options its loader passes
+MIRROR = {
+    "MNIST": lambda root: make_mnist_mirror(root),
+    "CIFAR-10": lambda root: make_cifar_folder(root / "cifar10", per_class=(2, 1)),
+    "cats_and_dogs_filtered": lambda root: make_cats_dogs(root / "cats_and_dogs_filtered", n=(2, 1)),
+    "elephant photo": lambda root: save_jpeg(root / "images" / "elephant.jpg", 0, size=(60, 40)),
+}
+OPTIONS = {"MNIST": {"train_samples": 20, "test_samples": 10},
+           "CIFAR-10": {"train_samples": 20, "test_samples": 10}}
+
+
+def fake_download(name: str, tmp: Path, monkeypatch) -> Path:
+    """What keras.utils.get_file would return for asset ``name`` (the file, hashes patched)."""
+    if name == "MNIST":
+        path = tmp / "mnist.npz"
+        np.savez(path, x_train=np.ones((30, 28, 28), np.uint8), y_train=np.arange(30) % 10,
+                 x_test=np.ones((10, 28, 28), np.uint8), y_test=np.arange(10))
+    elif name == "CIFAR-10":
+        path = tmp / "cifar-10-python.tar.gz"
+        make_cifar_tar(path)
+    elif name == "cats_and_dogs_filtered":   # newer Keras extracts beside the archive
+        path = tmp / "cats_and_dogs_filtered.zip"
+        make_cats_dogs(tmp / "cats_and_dogs_filtered.zip_extracted" / "cats_and_dogs_filtered", n=(2, 1))
+    else:
+        path = tmp / "elephant.png"
+        save_jpeg(path, 1, size=(50, 30))
+    if path.is_file():
+        with_hash(monkeypatch, name, path)
+    return path
+
+
+@pytest.mark.parametrize("name", sorted(data.ASSETS))
+def test_every_asset_walks_the_ladder(name, tmp_path, monkeypatch, capsys):
+    import keras
+    asset, options = data.ASSETS[name], OPTIONS.get(name, {})
+    asked = []
+
+    def no_network(fname, origin, **kwargs):
+        asked.append(origin)
+        raise OSError("no network in this test")
+
+    monkeypatch.setattr(keras.utils, "get_file", no_network)
+    monkeypatch.setenv(data.ENV_OFFLINE, "0")
+    MIRROR[name](tmp_path / "mirror")
+    monkeypatch.setenv(data.ENV_MIRROR, str(tmp_path / "mirror"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)          # our MNIST is not the published one
+        found = data.fetch(name, "full", **options)
+    assert found.source == "mirror" and str(tmp_path / "mirror") in found.location and asked == []
+
+    (tmp_path / "empty").mkdir()                              # not in the mirror, download fails
+    monkeypatch.setenv(data.ENV_MIRROR, str(tmp_path / "empty"))
+    found = data.fetch(name, "quick", **options)
+    out = capsys.readouterr().out
+    assert found.source == "stand-in" and asked == [asset.origin]
+    assert f"STAND-IN DATA: {name}" in out and "download failed: no network in this test" in out
+    with pytest.raises(AssetUnavailable) as err:
+        data.fetch(name, "full", **options)
+    assert name in str(err.value) and asset.how_to_get in str(err.value)
+
+    asked.clear()                                             # offline: never asks the network
+    monkeypatch.setenv(data.ENV_OFFLINE, "1")
+    assert data.fetch(name, "smoke", **options).source == "stand-in" and asked == []
+
+
+@pytest.mark.parametrize("name", sorted(data.ASSETS))
+def test_every_asset_reads_its_download(name, tmp_path, monkeypatch):
+    import keras
+    path = fake_download(name, tmp_path, monkeypatch)
+    asset, asked = data.ASSETS[name], []
+    monkeypatch.setattr(keras.utils, "get_file", lambda *a, **k: asked.append((a, k)) or str(path))
+    monkeypatch.setenv(data.ENV_OFFLINE, "0")
+    found = data.fetch(name, "full", **OPTIONS.get(name, {}))
+    assert found.source == "download" and found.value is not None
+    assert asked == [((asset.filename, asset.origin),
+                      {"file_hash": asset.sha256, "extract": asset.extract})]
+
+
+def test_cifar_from_tar_is_checked_and_subset(tmp_path, monkeypatch):
+    tar = tmp_path / "mirror" / "cifar-10-python.tar.gz"
+    make_cifar_tar(tar)
+    monkeypatch.setenv(data.ENV_MIRROR, str(tmp_path / "mirror"))
+    with pytest.raises(DataError, match="sha256"):
+        data.load_cifar10("full")
+    with_hash(monkeypatch, "CIFAR-10", tar)
+    d = data.load_cifar10("full", train_samples=20, test_samples=5)
+    assert d.x_train.shape == (20, 32, 32, 3) and d.x_test.shape == (5, 32, 32, 3)
+    assert np.bincount(d.y_train, minlength=10).tolist() == [2] * 10 and d.source == "mirror"
+    assert data.asset_report()[0].location == str(tar)
+
+
+def test_demo_photo_from_mirror_and_unknown_name(tmp_path, monkeypatch):
+    save_jpeg(tmp_path / "mirror" / "images" / "elephant.jpg", 0, size=(60, 40))
+    monkeypatch.setenv(data.ENV_MIRROR, str(tmp_path / "mirror"))
+    img = data.demo_photo("elephant", "full")
+    assert img.shape == (40, 60, 3) and img.dtype == np.uint8
+    rec = data.asset_report()[0]
+    assert (rec.name, rec.source, rec.shape) == ("elephant photo", "mirror", "40x60x3")
+    with pytest.raises(ValueError, match="'elephant'"):
+        data.demo_photo("tiger")
+
+
+def test_check_image_and_class_folders_in_a_zip(tmp_path):
+    save_jpeg(tmp_path / "ok.jpg", 0)
+    (tmp_path / "bad.jpg").write_bytes(b"not an image")
+    assert data.check_image(tmp_path / "ok.jpg") is None
+    assert data.check_image(tmp_path / "bad.jpg").startswith("UnidentifiedImageError")
+    with zipfile.ZipFile(tmp_path / "set.zip", "w") as z:
+        z.write(tmp_path / "ok.jpg", "top/train/b/1.jpg")
+        z.write(tmp_path / "ok.jpg", "top/train/a/2.jpg")
+        z.write(tmp_path / "ok.jpg", "top/test/a/3.jpg")
+        z.writestr("top/train/a/readme.txt", "skip me")
+    from seminar_utils.data.formats import ImageFiles
+    files = ImageFiles(tmp_path / "set.zip")
+    assert files.classes("train") == ["a", "b"]
+    assert files.listing("train", ["b", "a"]) == (["top/train/b/1.jpg", "top/train/a/2.jpg"], [0, 1])
+    assert files.read("top/test/a/3.jpg") == (tmp_path / "ok.jpg").read_bytes()
