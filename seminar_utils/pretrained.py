@@ -8,7 +8,7 @@ follows the asset policy of the course:
 =========  ====================================================================================
 profile    base
 =========  ====================================================================================
-full       the named backbone with ImageNet weights; if they cannot be downloaded, it stops with
+full, gpu  the named backbone with ImageNet weights; if they cannot be had, it stops with
            :class:`seminar_utils.data.AssetUnavailable` saying which file is missing and where
            to put it.
 quick      ImageNet weights when they can be had; otherwise a REAL pretrained stand-in: a
@@ -16,8 +16,8 @@ quick      ImageNet weights when they can be had; otherwise a REAL pretrained st
            and dogs among them) once, in about 3 minutes on 2 CPU cores, and caches as a
            ``.keras`` artifact (:func:`cifar10_base`). Features learned on 50,000 images still
            beat a small network trained from scratch on 2,000, so the lesson stays measurable.
-smoke      the named backbone with random weights (``weights=None``): CI checks that the code
-           runs, not what it learns.
+smoke      ImageNet weights only from a local file (offline mirror or Keras cache: never a
+           download), else random weights (``weights=None``): CI checks that the code runs.
 =========  ====================================================================================
 
 Whatever happened is printed in a banner and added to the asset report
@@ -43,6 +43,7 @@ import numpy as np
 
 from . import backbones as bb
 from . import data
+from .freezing import blocks
 from .profiles import resolve_profile
 
 STANDIN_NAME = "cifar10_cnn"
@@ -115,7 +116,7 @@ class PretrainedBase:
         """Name of the first layer of the top block (where fine-tuning starts unfreezing)."""
         if self.name in TOP_BLOCK_START:
             return TOP_BLOCK_START[self.name]
-        return self.model.layers[bb.blocks(self.model, self.name)[-1][1]].name
+        return self.model.layers[blocks(self.model, self.name)[-1][1]].name
 
     @property
     def probe_layers(self) -> tuple[str, ...]:
@@ -174,6 +175,20 @@ class PretrainedBase:
         label = "_".join(n or "top" for n in names)
         return keras.Model(inputs, outs[0] if isinstance(layer, str) or layer is None else outs,
                            name=f"features_{label}")
+
+    def classifier(self, input_size: int, **head: Any) -> keras.Model:
+        """A cats-vs-dogs classifier on this base: :func:`~seminar_utils.backbones.build_transfer_model`
+        with one sigmoid output, this base's preprocessing, and a resize to :attr:`input_size`.
+
+        ``head`` passes ``augmentation``, ``dense_units``, ``dropout``, ``head``, ``name`` on.
+
+        >>> m = load_base("VGG16", 32, "smoke", announce=False).classifier(32)
+        >>> m.output.shape, m.get_layer("backbone").trainable
+        ((None, 1), False)
+        """
+        return bb.build_transfer_model(self.model, (input_size, input_size, 3), 2, binary=True,
+                                       preprocess=self.preprocess_layer(),
+                                       resize_to=self.input_size, **head)
 
     def random_twin(self) -> "PretrainedBase":
         """The same architecture with random weights (a control for what pretraining adds).
@@ -318,109 +333,73 @@ def cifar10_base(profile: str | None = None, recipe: Mapping[str, Any] | None = 
 
 # ----------------------------------------------------------------------------- the policy
 
-def _record_asset(name: str, source: str, location: str, note: str) -> None:
-    data._record(data.AssetRecord(name, source, location, {}, "", note))
-
-
 def load_base(name: str, input_size: int, profile: str | None = None, *,
               recipe: Mapping[str, Any] | None = None, standin_input_size: int = 32,
               announce: bool = True) -> PretrainedBase:
     """The frozen convolutional base of backbone ``name`` for this profile (see the module doc).
 
-    Always asks Keras for ImageNet weights first, except in smoke (random weights). In quick,
-    when they cannot be had (:class:`seminar_utils.data.AssetUnavailable`), returns the
-    CIFAR-10 stand-in (:func:`cifar10_base`) instead; in full the error propagates.
-    ``input_size`` is the square input of the Keras backbone; the stand-in, fully
-    convolutional, is fed ``standin_input_size`` (it was trained at 32x32, but its last block
-    sees more of a photo at 64x64, and transfers better there).
+    ImageNet weights first, always: full and gpu need them (the error propagates); quick falls
+    back to the CIFAR-10 stand-in (:func:`cifar10_base`, trained with ``recipe``); smoke never
+    downloads (ImageNet weights only from a local file, else random weights). ``input_size`` is
+    the square input of the Keras backbone; the stand-in, fully convolutional, is fed
+    ``standin_input_size`` (trained at 32x32, its last block sees more of a photo at 64x64).
 
-    >>> base = load_base("ResNet50V2", 32, "smoke", announce=False)
+    >>> base = load_base("ResNet50V2", 32, "smoke", announce=False)   # offline, no local file
     >>> base.name, base.weights, base.top_block_start
     ('ResNet50V2', 'random', 'conv5_block1_preact_bn')
     """
     profile = resolve_profile(profile)
     spec = bb.get_spec(name)
-    asset = f"{spec.name} ImageNet weights"
-    if profile == "smoke":
-        model = bb.build_backbone(spec.name, input_size, weights=None, include_top=False)
-        model.trainable = False
-        note = f"{spec.name} with random weights (weights=None)"
-        _record_asset(asset, "stand-in", "weights=None", "smoke profile: random weights")
-        if announce:
-            data.banner(f"SMOKE PROFILE: {spec.name} has RANDOM weights (weights=None).\n"
-                        f"The code runs as it would with ImageNet weights; the accuracies mean "
-                        f"nothing.")
-        return PretrainedBase(model, spec.name, "random", int(input_size), note)
     try:
-        model = bb.build_backbone(spec.name, input_size, weights="imagenet", include_top=False)
+        model = bb.build_backbone(spec.name, input_size, weights="imagenet", include_top=False,
+                                  download=profile != "smoke")
     except data.AssetUnavailable as err:
-        if profile == "full":
+        if profile in ("full", "gpu"):
             raise
         reason = str(err).splitlines()[0]
-        model, record = cifar10_base(profile, recipe=recipe)
-        size = int(standin_input_size)
-        acc = record["test_accuracy"]
-        src = "real CIFAR-10" if record["cifar10_source"] != "stand-in" else \
-            "GENERATED stand-in CIFAR-10 (no mirror, no network)"
-        note = f"CIFAR-10 stand-in for {spec.name} (test accuracy {acc:.3f})"
-        _record_asset(asset, "stand-in", str(Path(data.cache_dir())),
-                      f"not available; a CNN trained on {src} ({record['train_images']:,} "
-                      f"images, test accuracy {acc:.3f}) stands in")
-        if announce:
-            how = ("loaded from the cache" if record.get("cached") else
-                   f"trained now in {record['train_seconds']:.0f} s and cached")
-            data.banner(
-                f"STAND-IN BASE: {spec.name}'s ImageNet weights could not be had.\n"
-                f"Why: {reason[:160]}\n"
-                f"Instead, the 'pretrained' base is a compact CNN ({model.count_params():,} "
-                f"parameters) trained on {src}: {record['train_images']:,} images, test accuracy "
-                f"{acc:.3f} ({how}). CIFAR-10 has cat and dog classes, so its features transfer "
-                f"to cats vs dogs; the figures are NOT those of {spec.name} on ImageNet.\n"
-                f"To use the real thing: go online once, or put the weight file in "
-                f"$KERAS_HOME/models.")
-        return PretrainedBase(model, STANDIN_NAME, "cifar10", size, note, record)
+        if profile == "smoke":
+            return _random_base(spec, input_size, announce)
+        return _standin_base(spec, profile, recipe, standin_input_size, reason, announce)
     model.trainable = False
-    _record_asset(asset, "download", "$KERAS_HOME/models", "keras.applications, weights='imagenet'")
     note = f"{spec.name} with ImageNet weights"
     if announce:
         print(f"{note}: {model.count_params():,} parameters, input {input_size}x{input_size}.")
     return PretrainedBase(model, spec.name, "imagenet", int(input_size), note)
 
 
-def classifier(base: PretrainedBase, input_size: int, *, augmentation: keras.layers.Layer | None = None,
-               dense_units: int = 256, dropout: float = 0.5, head: str = "gap",
-               name: str = "transfer_classifier") -> keras.Model:
-    """A cats-vs-dogs classifier on ``base``: 0-255 images -> [augmentation] -> [resize to the
-    base's size] -> preprocessing -> base (layer "backbone", called with ``training=False``) ->
-    GlobalAveragePooling2D or Flatten -> Dense(dense_units, relu) -> Dropout -> Dense(1, sigmoid).
+def _random_base(spec: bb.BackboneSpec, input_size: int, announce: bool) -> PretrainedBase:
+    model = bb.build_backbone(spec.name, input_size, weights=None, include_top=False)
+    model.trainable = False
+    data.record_asset(f"{spec.name} ImageNet weights", "stand-in", "weights=None",
+                      note="smoke profile: random weights")
+    if announce:
+        data.banner(f"SMOKE PROFILE: {spec.name} has RANDOM weights (weights=None).\n"
+                    f"The code runs as it would with ImageNet weights; the accuracies mean "
+                    f"nothing.")
+    return PretrainedBase(model, spec.name, "random", int(input_size),
+                          f"{spec.name} with random weights (weights=None)")
 
-    Augmentation runs first, on the images as loaded, as notebook 02 does. The base keeps its
-    ``trainable`` flags: freeze or unfreeze it with :func:`seminar_utils.backbones.set_trainable`
-    on the returned model, then compile again.
 
-    >>> m = classifier(load_base("VGG16", 32, "smoke", announce=False), 32)
-    >>> m.output.shape, m.get_layer("backbone").trainable
-    ((None, 1), False)
-    """
-    layers = keras.layers
-    inputs = keras.Input((input_size, input_size, 3), name="image")
-    x = inputs
-    if augmentation is not None:
-        x = augmentation(x)
-    if input_size != base.input_size:
-        x = layers.Resizing(base.input_size, base.input_size, name="resize")(x)
-    x = base.preprocess_layer()(x)
-    base.model.name = "backbone"  # what set_trainable() and notebook 05 look for
-    x = base.model(x, training=False)
-    if head == "gap":
-        x = layers.GlobalAveragePooling2D(name="gap")(x)
-    elif head == "flatten":
-        x = layers.Flatten(name="flatten")(x)
-    else:
-        raise ValueError(f"head must be 'gap' or 'flatten'; got {head!r}.")
-    if dense_units:
-        x = layers.Dense(int(dense_units), activation="relu", name="head_dense")(x)
-    if dropout:
-        x = layers.Dropout(dropout, name="head_dropout")(x)
-    outputs = layers.Dense(1, activation="sigmoid", name="prediction")(x)
-    return keras.Model(inputs, outputs, name=name)
+def _standin_base(spec: bb.BackboneSpec, profile: str, recipe: Mapping[str, Any] | None,
+                  input_size: int, reason: str, announce: bool) -> PretrainedBase:
+    model, record = cifar10_base(profile, recipe=recipe)
+    acc = record["test_accuracy"]
+    src = "real CIFAR-10" if record["cifar10_source"] != "stand-in" else \
+        "GENERATED stand-in CIFAR-10 (no mirror, no network)"
+    data.record_asset(f"{spec.name} ImageNet weights", "stand-in", str(Path(data.cache_dir())),
+                      note=f"not available; a CNN trained on {src} ({record['train_images']:,} "
+                           f"images, test accuracy {acc:.3f}) stands in")
+    if announce:
+        how = ("loaded from the cache" if record.get("cached") else
+               f"trained now in {record['train_seconds']:.0f} s and cached")
+        data.banner(
+            f"STAND-IN BASE: {spec.name}'s ImageNet weights could not be had.\n"
+            f"Why: {reason[:160]}\n"
+            f"Instead, the 'pretrained' base is a compact CNN ({model.count_params():,} "
+            f"parameters) trained on {src}: {record['train_images']:,} images, test accuracy "
+            f"{acc:.3f} ({how}). CIFAR-10 has cat and dog classes, so its features transfer "
+            f"to cats vs dogs; the figures are NOT those of {spec.name} on ImageNet.\n"
+            f"To use the real thing: go online once, or put the weight file in "
+            f"$SEMINAR_DATA_MIRROR/models or $KERAS_HOME/models.")
+    return PretrainedBase(model, STANDIN_NAME, "cifar10", int(input_size),
+                          f"CIFAR-10 stand-in for {spec.name} (test accuracy {acc:.3f})", record)

@@ -1,4 +1,4 @@
-"""Tests of seminar_utils.backbones: the registry, sizes, preprocessing, transfer models, freezing.
+"""Tests of seminar_utils.backbones: the registry, sizes, weights, preprocessing, transfer models.
 
 Everything runs with ``weights=None`` (no download) at small inputs; every backbone is built
 once, at its minimum size. ``keras.backend.clear_session()`` runs after each test.
@@ -14,6 +14,8 @@ import pytest
 keras = pytest.importorskip("keras")
 
 from seminar_utils import backbones as bb  # noqa: E402
+from seminar_utils import freezing as fz  # noqa: E402
+from seminar_utils import weights as bb_weights  # noqa: E402
 
 # Measured once with Keras 3.15 (weights=None, include_top=False):
 # name: (native size, minimum size, features, params without top, preprocessing, blocks)
@@ -129,7 +131,7 @@ def test_backbone_builds_and_runs_at_its_minimum_size(name):
     assert base.count_params() == params
     has_rescaling = any(isinstance(layer, keras.layers.Rescaling) for layer in base.layers)
     assert has_rescaling == bb.get_spec(name).rescales_internally
-    assert len(bb.blocks(base)) == n_blocks
+    assert len(fz.blocks(base)) == n_blocks
     out = keras.ops.convert_to_numpy(base(np.zeros((1, minimum, minimum, 3), "float32")))
     assert out.shape == (1, features) and np.isfinite(out).all()
 
@@ -164,7 +166,7 @@ def test_imagenet_classifier_requires_the_native_size():
         bb.build_backbone("MobileNetV2", 100, weights="imagenet", include_top=True)
 
 
-def test_failed_weight_download_names_the_model_and_the_fallback(monkeypatch):
+def test_failed_weight_download_names_the_model_and_the_fallback(monkeypatch, tmp_path):
     from seminar_utils.data import AssetUnavailable
 
     def offline(**kwargs):
@@ -172,8 +174,122 @@ def test_failed_weight_download_names_the_model_and_the_fallback(monkeypatch):
 
     fake = dataclasses.replace(bb.get_spec("MobileNetV2"), constructor=offline)
     monkeypatch.setitem(bb.BACKBONES, "MobileNetV2", fake)
-    with pytest.raises(AssetUnavailable, match=r"(?s)'imagenet' weights of MobileNetV2.*weights=None"):
+    monkeypatch.delenv("SEMINAR_OFFLINE", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))          # nothing cached
+    monkeypatch.delenv("SEMINAR_DATA_MIRROR", raising=False)
+    with pytest.raises(AssetUnavailable, match=r"(?s)ImageNet weights of MobileNetV2.*weights=None"):
         bb.build_backbone("MobileNetV2", 32, weights="imagenet")
+
+
+# ----------------------------------------------------------------------------- ImageNet weights
+
+def _record_requests(monkeypatch):
+    """Stand in for Keras's downloader: record the file name each application asks for."""
+    from keras.src.utils import file_utils   # test code may look inside Keras; the package may not
+    asked = []
+
+    class Stop(Exception):
+        pass
+
+    def get_file(fname=None, origin=None, **kwargs):
+        asked.append(fname)
+        raise Stop(fname)
+
+    monkeypatch.setattr(file_utils, "get_file", get_file)
+    return asked, Stop
+
+
+@pytest.mark.parametrize("include_top", [False, True], ids=["no_top", "top"])
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_every_backbone_asks_keras_for_the_published_weight_file(name, include_top, monkeypatch,
+                                                                 tmp_path):
+    # The files under storage.googleapis.com/keras-applications (and MobileNet's
+    # tensorflow/keras-applications): what a download in Colab must ask for.
+    monkeypatch.delenv("SEMINAR_OFFLINE", raising=False)
+    monkeypatch.delenv("SEMINAR_DATA_MIRROR", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    asked, stop = _record_requests(monkeypatch)
+    size = EXPECTED[name][0] if include_top else 96 if EXPECTED[name][1] <= 96 else EXPECTED[name][1]
+    with pytest.raises(stop):
+        # model_name="backbone" is what build_transfer_model uses: EfficientNet once asked
+        # for "backbone_notop.h5" because Keras names its weight file after the model.
+        bb.build_backbone(name, size, weights="imagenet", include_top=include_top,
+                          model_name="backbone")
+    assert asked == [bb_weights.weights_file(name, include_top, size)]
+    assert "backbone" not in asked[0] and asked[0].endswith(".h5")
+    if not include_top and name.startswith(("EfficientNet", "DenseNet", "VGG", "ResNet")):
+        assert asked[0].startswith(name.lower()) and "notop" in asked[0]
+
+
+def test_offline_means_no_connection_is_attempted(monkeypatch, tmp_path):
+    import socket
+    from seminar_utils.data import AssetUnavailable
+    attempts = []
+
+    def guard(self, *args, **kwargs):
+        attempts.append(args)
+        raise OSError("network blocked by the test")
+
+    monkeypatch.setattr(socket.socket, "connect", guard)
+    monkeypatch.setattr(socket.socket, "connect_ex", guard)
+    monkeypatch.setenv("SEMINAR_OFFLINE", "1")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.delenv("SEMINAR_DATA_MIRROR", raising=False)
+    with pytest.raises(AssetUnavailable, match=r"(?s)VGG16 \(vgg16_weights_tf_dim_ordering_tf_"
+                                               r"kernels_notop\.h5\).*SEMINAR_OFFLINE=1"):
+        bb.build_backbone("VGG16", 32, weights="imagenet")
+    assert attempts == []
+    # A file in Keras's cache is used, offline, without a connection either.
+    model = bb.build_backbone("VGG16", 32)
+    (tmp_path / "models").mkdir()
+    cached = tmp_path / "models" / bb_weights.weights_file("VGG16")
+    _write_like_published(model, cached)
+    loaded = bb.build_backbone("VGG16", 32, weights="imagenet")
+    assert attempts == []
+    _assert_same_weights(loaded, cached)
+
+
+def _write_like_published(model, path, seed=0):
+    """A weight file in the layout of Keras's published .h5 files, with random values."""
+    import h5py
+    rng = np.random.default_rng(seed)
+    with h5py.File(path, "w") as f:
+        f.attrs["layer_names"] = np.array([layer.name.encode() for layer in model.layers])
+        for layer in model.layers:
+            g = f.create_group(layer.name)
+            ws = layer.trainable_weights + layer.non_trainable_weights
+            names = [f"{layer.name}/{w.name}:0".encode() for w in ws]
+            g.attrs["weight_names"] = np.array(names, dtype="S")
+            for n, w in zip(names, ws):
+                g.create_dataset(n, data=rng.uniform(0.5, 1.5, tuple(w.shape)).astype("float32"))
+
+
+def _assert_same_weights(model, path):
+    import h5py
+    with h5py.File(path, "r") as f:
+        for layer in model.layers:
+            ws = layer.trainable_weights + layer.non_trainable_weights
+            for n, w in zip(f[layer.name].attrs["weight_names"], ws):
+                np.testing.assert_array_equal(keras.ops.convert_to_numpy(w), f[layer.name][n][()])
+
+
+def test_weights_in_the_offline_mirror_are_loaded_and_reported(monkeypatch, tmp_path):
+    from seminar_utils import data
+    mirror = tmp_path / "mirror"
+    (mirror / "models").mkdir(parents=True)
+    monkeypatch.setenv("SEMINAR_DATA_MIRROR", str(mirror))
+    monkeypatch.setenv("SEMINAR_OFFLINE", "1")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    fname = bb_weights.weights_file("MobileNetV2", size=96)
+    _write_like_published(bb.build_backbone("MobileNetV2", 96), mirror / "models" / fname)
+    with pytest.warns(UserWarning, match="md5 differs from the file Keras publishes"):
+        base = bb.build_backbone("MobileNetV2", 96, weights="imagenet", model_name="backbone")
+    _assert_same_weights(base, mirror / "models" / fname)
+    rec = [r for r in data.asset_report() if r.name == "MobileNetV2 ImageNet weights"][-1]
+    assert rec.source == "mirror" and fname in rec.location and "md5 differs" in rec.note
+    # No local file and no download asked for (what smoke does): refused at once.
+    with pytest.raises(data.AssetUnavailable, match="no download was asked for"):
+        bb.build_backbone("ResNet50", 32, weights="imagenet", download=False)
 
 
 # ----------------------------------------------------------------------------- preprocessing
@@ -261,140 +377,4 @@ def test_transfer_model_saves_to_keras_format_and_reloads(tmp_path):
                                keras.ops.convert_to_numpy(m(x)), atol=1e-6)
     assert loaded.get_layer("preprocess").backbone == "MobileNetV2"
     # The family is still known after reloading (from the Preprocess layer): blocks work.
-    assert bb.set_trainable(loaded, top_blocks=1) == bb.blocks(m)[-1][1]
-
-
-# ----------------------------------------------------------------------------- freezing
-
-def test_resnet50v2_source_counts_176_then_38():
-    # The source project's model, literally: AveragePooling2D(7) + Flatten + Dense(256) +
-    # Dropout(0.5) + Dense(10) on ResNet50V2(include_top=False) at 224.
-    base = keras.applications.ResNet50V2(weights=None, include_top=False, input_shape=(224, 224, 3))
-    x = keras.layers.AveragePooling2D(pool_size=(7, 7))(base.output)
-    x = keras.layers.Flatten()(x)
-    x = keras.layers.Dense(256, activation="relu")(x)
-    x = keras.layers.Dropout(0.5)(x)
-    x = keras.layers.Dense(10, activation="softmax")(x)
-    source = keras.Model(base.input, x)
-    base.trainable = True
-    assert len(source.trainable_weights) == 176
-    unfreeze = False
-    for layer in base.layers:
-        if layer.name == "conv5_block1_preact_bn":
-            unfreeze = True
-        layer.trainable = unfreeze
-    assert len(source.trainable_weights) == 38
-    # set_trainable on the raw Keras model (family found from Keras's name) does the same.
-    assert bb.set_trainable(base, top_blocks=3, keep_bn_frozen=False) == 154
-    assert len(source.trainable_weights) == 38
-
-
-def test_resnet50v2_transfer_model_reproduces_176_and_38():
-    m = bb.build_transfer_model("ResNet50V2", (64, 64, 3), num_classes=10)  # GAP head
-    assert bb.trainable_summary(m, show=False)["trainable_tensors"] == 4
-    bb.set_trainable(m, "all", keep_bn_frozen=False)
-    assert len(m.trainable_weights) == 176
-    for how in ({"from_layer": "conv5_block1_preact_bn"}, {"from_index": 154}, {"top_blocks": 3}):
-        assert bb.set_trainable(m, keep_bn_frozen=False, **how) == 154
-        assert len(m.trainable_weights) == 38, how
-    # Keeping BatchNorm frozen leaves out the 10 BN layers of conv5 (gamma + beta each).
-    assert bb.set_trainable(m, from_layer="conv5_block1_preact_bn") == 154
-    assert len(m.trainable_weights) == 18
-    base = m.get_layer("backbone")
-    assert not any(layer.trainable for layer in base.layers
-                   if isinstance(layer, keras.layers.BatchNormalization))
-    summary = bb.trainable_summary(m, show=False)
-    assert summary["trainable_tensors"] == 18
-    assert summary["trainable_tensors"] + summary["non_trainable_tensors"] == len(m.weights)
-    bb.freeze(m)
-    assert len(m.trainable_weights) == 4
-
-
-def test_resnet50_index_143_is_the_start_of_conv5():
-    base = bb.build_backbone("ResNet50", 32)
-    flags = []
-    for how in ({"from_index": 143}, {"from_layer": "conv5_block1_1_conv"}, {"top_blocks": 3},
-                {"from_index": 143 - len(base.layers)}):
-        assert bb.set_trainable(base, **how) == 143
-        flags.append([layer.trainable for layer in base.layers])
-    assert all(f == flags[0] for f in flags)
-    assert base.layers[142].name == "conv4_block6_out" and not base.layers[142].trainable
-    assert base.layers[143].trainable and not base.get_layer("conv5_block1_1_bn").trainable
-    assert [b for b, _ in bb.blocks(base)[-3:]] == ["conv5_block1", "conv5_block2", "conv5_block3"]
-
-
-def test_inceptionv3_top_two_blocks_start_at_layer_249():
-    # The Keras guide's InceptionV3 fine-tuning: freeze the first 249 layers, train the rest.
-    base = bb.build_backbone("InceptionV3", 75)
-    assert bb.set_trainable(base, top_blocks=2, keep_bn_frozen=False) == 249
-    assert base.layers[248].name == "mixed8" and not base.layers[248].trainable
-    assert all(layer.trainable for layer in base.layers[249:])
-    assert [b for b, _ in bb.blocks(base)][-2:] == ["mixed9", "mixed10"]
-
-
-def test_vgg16_blocks_and_mode_all_none():
-    base = bb.build_backbone("VGG16", 32)
-    assert bb.blocks(base) == [("block1", 1), ("block2", 4), ("block3", 7), ("block4", 11),
-                               ("block5", 15)]
-    bb.set_trainable(base, top_blocks=1)
-    assert [layer.name for layer in base.layers if layer.trainable and layer.weights] == [
-        "block5_conv1", "block5_conv2", "block5_conv3"]
-    assert bb.set_trainable(base, "none") == len(base.layers)
-    assert base.trainable_weights == []
-    assert bb.set_trainable(base, "all") == 0
-    assert len(base.trainable_weights) == 26
-    assert bb.set_trainable(base, top_blocks=0) == len(base.layers)
-    assert base.trainable_weights == []
-
-
-def test_freeze_helpers_explain_bad_arguments():
-    base = bb.build_backbone("ResNet50V2", 32)
-    with pytest.raises(ValueError, match="no layer 'conv5_block1_preact'.*Closest: "
-                                         "conv5_block1_preact_bn"):
-        bb.set_trainable(base, from_layer="conv5_block1_preact")
-    with pytest.raises(ValueError, match="exactly one of"):
-        bb.set_trainable(base)
-    with pytest.raises(ValueError, match="exactly one of"):
-        bb.set_trainable(base, "all", from_index=3)
-    with pytest.raises(ValueError, match=r"top_blocks must be in \[0, 16\].*conv2_block1 \.\.\. "
-                                         r"conv5_block3"):
-        bb.set_trainable(base, top_blocks=17)
-    with pytest.raises(ValueError, match="from_index must be in"):
-        bb.set_trainable(base, from_index=1000)
-    with pytest.raises(ValueError, match="mode must be"):
-        bb.set_trainable(base, "some")
-    plain = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 3, name="c")],
-                             name="mine")
-    with pytest.raises(ValueError, match="Cannot tell which backbone"):
-        bb.set_trainable(plain, top_blocks=1)
-    assert bb.set_trainable(plain, from_layer="c") == 0      # names and indices work on any model
-
-
-def test_frozen_batchnorm_stays_in_inference_mode_even_when_training():
-    m = bb.build_transfer_model("MobileNetV2", (32, 32, 3), num_classes=3, base_trainable=True)
-    bn = m.get_layer("backbone").get_layer("bn_Conv1")
-    assert not bn.trainable and m.get_layer("backbone").get_layer("Conv1").trainable
-    x = _pixels((4, 32, 32, 3))
-    mean0 = keras.ops.convert_to_numpy(bn.moving_mean).copy()
-    m(x, training=True)                      # what fit() does on each batch
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(bn.moving_mean), mean0)
-    # Keras 3: with BatchNorm trainable, fit()'s training=True overrides the backbone's
-    # training=False and the moving statistics move: keep_bn_frozen is what protects them.
-    bb.set_trainable(m, "all", keep_bn_frozen=False)
-    m(x, training=True)
-    assert not np.allclose(keras.ops.convert_to_numpy(bn.moving_mean), mean0)
-
-
-def test_trainable_summary_prints_a_table(capsys):
-    m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3), keras.layers.BatchNormalization()],
-                         name="tiny")
-    out = bb.trainable_summary(m)
-    assert out == {"trainable_tensors": 4, "trainable_params": 21,
-                   "non_trainable_tensors": 2, "non_trainable_params": 6}
-    assert capsys.readouterr().out.splitlines() == [
-        "tiny:",
-        "                 weight tensors  parameters",
-        "  trainable                   4          21",
-        "  non-trainable               2           6",
-        "  total                       6          27",
-    ]
+    assert fz.set_trainable(loaded, top_blocks=1) == fz.blocks(m)[-1][1]

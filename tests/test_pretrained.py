@@ -16,6 +16,7 @@ keras = pytest.importorskip("keras")
 
 from seminar_utils import backbones as bb  # noqa: E402
 from seminar_utils import data, pretrained  # noqa: E402
+from seminar_utils import freezing as fz  # noqa: E402
 
 TINY = {"train_samples": 200, "test_samples": 100, "epochs": 1, "batch_size": 50,
         "widths": (8, 8, 16, 16)}
@@ -119,7 +120,7 @@ def test_full_stops_when_imagenet_weights_are_missing(monkeypatch):
 def test_classifier_and_feature_extractor_take_0_255_pixels(monkeypatch):
     _no_imagenet(monkeypatch)
     standin = pretrained.load_base("VGG16", 32, "quick", recipe=TINY, announce=False)
-    m = pretrained.classifier(standin, 64)
+    m = standin.classifier(64)
     assert m.get_layer("resize").output.shape == (None, 32, 32, 3)
     assert isinstance(m.get_layer("preprocess"), keras.layers.Identity)
     assert m.output.shape == (None, 1) and not m.get_layer("backbone").trainable
@@ -127,7 +128,7 @@ def test_classifier_and_feature_extractor_take_0_255_pixels(monkeypatch):
     feats = standin.feature_extractor("block3_relu", input_size=64)
     assert feats.output.shape == (None, 16)
     vgg = pretrained.load_base("VGG16", 32, "smoke", announce=False)
-    mv = pretrained.classifier(vgg, 32, head="flatten", dense_units=8)
+    mv = vgg.classifier(32, head="flatten", dense_units=8)
     assert mv.get_layer("preprocess").backbone == "VGG16"
     assert mv.get_layer("head_dense").count_params() == (512 + 1) * 8
     x = np.full((1, 32, 32, 3), 255.0, "float32")
@@ -138,16 +139,16 @@ def test_classifier_and_feature_extractor_take_0_255_pixels(monkeypatch):
     with pytest.raises(ValueError, match="pooling must be"):
         vgg.feature_extractor(pooling="sum")
     with pytest.raises(ValueError, match="head must be"):
-        pretrained.classifier(vgg, 32, head="dense")
+        vgg.classifier(32, head="dense")
 
 
 def test_top_block_of_the_standin_unfreezes_by_name_and_by_index(monkeypatch):
     _no_imagenet(monkeypatch)
     base = pretrained.load_base("VGG16", 32, "quick", recipe=TINY, announce=False)
-    m = pretrained.classifier(base, 32)
-    by_name = bb.set_trainable(m, from_layer=base.top_block_start)
+    m = base.classifier(32)
+    by_name = fz.set_trainable(m, from_layer=base.top_block_start)
     flags = [layer.trainable for layer in base.model.layers]
-    assert bb.set_trainable(m, from_index=by_name) == by_name == 14
+    assert fz.set_trainable(m, from_index=by_name) == by_name == 14
     assert [layer.trainable for layer in base.model.layers] == flags
     # block4_conv trains, its BatchNorm stays frozen: 1 conv kernel + the 4 head tensors
     assert len(m.trainable_weights) == 5
@@ -171,4 +172,4 @@ def test_top_block_start_of_a_backbone_without_an_entry_is_a_layer_name():
     base = pretrained.load_base("MobileNetV2", 32, "smoke", announce=False)
     name = base.top_block_start
     assert name == "block_16_expand"
-    assert bb.set_trainable(base.model, from_layer=name) == bb.blocks(base.model)[-1][1]
+    assert fz.set_trainable(base.model, from_layer=name) == fz.blocks(base.model)[-1][1]
