@@ -1,9 +1,10 @@
 """Tests of seminar_utils.benchmark: names, sizes, the CSV and its resume, one model, the CLI.
 
 Models run with ``weights=None`` on tiny random data at 32 px. The resume test really
-interrupts a run: it starts the command line over three small models in a subprocess, kills it
-(SIGKILL, like a dead kernel) once the first row is in the CSV, checks that the orphaned child
-stops too, reruns, and checks that the first model is skipped and the other two complete.
+interrupts a run: it starts the command line (tools/benchmark.py) over three small models in a
+subprocess, kills it (SIGKILL, like a dead kernel) once the first row is in the CSV, checks that
+the orphaned child stops too, reruns, and checks that the first model is skipped and the other
+two complete.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -23,10 +25,15 @@ import pytest
 keras = pytest.importorskip("keras")
 
 from seminar_utils import backbones as bb  # noqa: E402
+from seminar_utils import augment  # noqa: E402
 from seminar_utils import benchmark as B  # noqa: E402
-from seminar_utils.profiles import SETTINGS, get_settings  # noqa: E402
+from seminar_utils.benchmark import measure, runner  # noqa: E402
+from seminar_utils.env import device_label  # noqa: E402
+from seminar_utils.table import Table  # noqa: E402
+from seminar_utils.profiles import PROFILES, SETTINGS, get_settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = "07_pretrained_benchmark"
 
 
 def tiny_data(n_train=32, n_val=16, n_test=16, size=32, classes=4, seed=0) -> B.BenchmarkData:
@@ -76,16 +83,19 @@ def test_input_size_is_the_request_raised_to_each_minimum():
 
 
 def test_profile_settings_build_a_config_in_every_profile():
-    block = SETTINGS[B.NOTEBOOK]
-    assert set(block["smoke"]) == set(block["quick"]) == set(block["full"])
-    configs = {p: B.BenchmarkConfig.from_settings(get_settings(B.NOTEBOOK, p), p)
-               for p in ("smoke", "quick", "full")}
+    block = SETTINGS[NOTEBOOK]
+    assert all(set(block[p]) <= set(block["shared"]) for p in PROFILES)   # overrides only
+    configs = {p: B.BenchmarkConfig.from_settings(get_settings(NOTEBOOK, p), p) for p in PROFILES}
     assert configs["smoke"].weights is None
     assert configs["quick"].weights == "imagenet-or-random"
-    assert configs["full"].weights == "imagenet"
+    assert configs["gpu"].weights == configs["full"].weights == "imagenet"
     assert configs["full"].epochs == 20 and configs["full"].batch_size == 128   # the source's
-    assert get_settings(B.NOTEBOOK, "smoke").models == "source"
+    assert get_settings(NOTEBOOK, "smoke").models == "source"
     assert configs["smoke"].epochs <= configs["quick"].epochs <= configs["full"].epochs
+    assert configs["gpu"].epochs <= configs["full"].epochs
+    assert all(c.augment and c.augmentation == B.SOURCE_AUGMENTATION for c in configs.values())
+    with pytest.raises(ValueError, match="weights must be"):
+        B.BenchmarkConfig(weights="imagenet21k")
 
 
 # ----------------------------------------------------------------------------- CSV and table
@@ -113,13 +123,20 @@ def test_result_table_sorts_and_prints():
     t = B.ResultTable([{"model": "A", "test_accuracy": 0.5, "total_params": 1000},
                        {"model": "B", "test_accuracy": float("nan"), "total_params": 10},
                        {"model": "C", "test_accuracy": 0.7, "total_params": 2_000_000}])
+    assert isinstance(t, Table)
     assert [r["model"] for r in t.sorted_by("test_accuracy")] == ["C", "A", "B"]
     assert [r["model"] for r in t.sorted_by("total_params", descending=False)] == ["B", "A", "C"]
+    assert t.column("total_params") == [1000, 10, 2_000_000]
+    assert t.by_model()["C"]["test_accuracy"] == 0.7
     text = t.sorted_by().to_text().splitlines()
-    assert text[0].split() == ["model", "test", "acc", "params"]
-    assert text[2].split() == ["C", "0.700", "2,000,000"]
-    assert text[4].split() == ["B", "10"]
-    assert "<table>" in t._repr_html_()
+    assert text[0] == "model  test acc     params"      # the model left, the rest right
+    assert text[2] == "C         0.700  2,000,000"
+    assert text[4] == "B                       10"
+    html = t._repr_html_()
+    assert "<th>test acc</th>" in html and '<td style="text-align:right">0.500</td>' in html
+    # the columns asked for, in that order (the notebook's view of the source's table)
+    narrow = B.ResultTable(t, [("total_params", "params", "{:,}"), ("model", "name", "{}")])
+    assert narrow.to_text().splitlines()[2].split() == ["1,000", "A"]
 
 
 def test_pareto_front():
@@ -131,6 +148,19 @@ def test_pareto_front():
     assert B.pareto_front([], "t", "acc") == []
 
 
+def test_plot_tradeoff_draws_the_front_in_bold():
+    import matplotlib
+    matplotlib.use("Agg")
+    rows = [{"model": "fast", "t": 10, "acc": 0.3}, {"model": "slow", "t": 1000, "acc": 0.9},
+            {"model": "dominated", "t": 500, "acc": 0.2}]
+    ax = B.plot_tradeoff(rows, "t", "acc", logx=True, xlabel="seconds", title="T")
+    labels = {t.get_text(): t.get_fontweight() for t in ax.texts}
+    assert labels == {"fast": "bold", "slow": "bold", "dominated": "normal"}
+    assert ax.get_xscale() == "log" and ax.get_xlabel() == "seconds" and ax.get_title() == "T"
+    (step,) = ax.lines                                 # the front as a step line
+    assert list(step.get_xdata()) == [10.0, 1000.0] and list(step.get_ydata()) == [0.3, 0.9]
+
+
 def test_reference_table_is_the_source_table():
     ref = B.load_reference()
     assert [r["model"] for r in ref] == list(bb.SOURCE_BENCHMARK)
@@ -140,8 +170,9 @@ def test_reference_table_is_the_source_table():
     assert by["ResNet152V2"]["train_seconds"] == 3314
     broken = sorted(m for m, r in by.items() if r["test_accuracy"] < 0.55)
     assert broken == ["EfficientNetB0", "EfficientNetB1", "MobileNetV3Large", "ResNet50"]
-    text = (ROOT / B.REFERENCE_FILE).read_text()
+    text = resources.files("seminar_utils.benchmark").joinpath(B.REFERENCE_FILE).read_text()
     assert "seed 004" in text and "section 5" in text
+    assert not (ROOT / "data" / "reference" / B.REFERENCE_FILE).exists()     # one copy only
 
 
 # ----------------------------------------------------------------------------- one model
@@ -166,6 +197,7 @@ def test_run_one_measures_what_it_says(tmp_path):
     assert 4 * r["total_params"] / 1e6 < r["weights_mb"] < 4 * r["total_params"] / 1e6 * 1.5
     assert r["peak_rss_mb"] > 100
     assert (r["train_samples"], r["val_samples"], r["test_samples"]) == (32, 16, 16)
+    assert r["device"] == device_label() and r["keras"] == keras.__version__
     # In-process, rows go to the CSV; a second call skips the model.
     path = tmp_path / "r.csv"
     t = B.run_benchmark(["MobileNet"], data, cfg, path, isolate=False, verbose=0)
@@ -182,6 +214,16 @@ def test_a_different_setting_or_dataset_is_a_different_run():
     assert B.run_id(B.BenchmarkConfig(), tiny_data()) == base
 
 
+def test_cifar10_splits_are_stratified_and_disjoint():
+    d = B.cifar10_splits("smoke", 40, 20, 30, seed=0)
+    assert d.counts() == {"train": 40, "val": 20, "test": 30} and d.num_classes == 10
+    assert np.bincount(d.y_val, minlength=10).tolist() == [2] * 10
+    assert np.bincount(d.y_train, minlength=10).tolist() == [4] * 10
+    train = {x.tobytes() for x in d.x_train}
+    assert not any(x.tobytes() in train for x in d.x_val)       # no image in two splits
+    assert d.x_train.shape[1:] == (32, 32, 3) and d.source
+
+
 def test_data_file_round_trip(tmp_path):
     d = tiny_data()
     e = B.BenchmarkData.load(d.save(tmp_path / "d.npz"))
@@ -189,8 +231,35 @@ def test_data_file_round_trip(tmp_path):
     assert e.source == "test arrays" and e.num_classes == 4
 
 
-def test_peak_memory_readers():
-    assert B.peak_rss_mb() >= B.current_rss_mb() * 0.9 > 0
+def test_the_augmentation_is_the_source_settings_through_build_augmentation():
+    cfg = B.BenchmarkConfig(seed=3)
+    model, weights = measure._build("MobileNet", tiny_data(), cfg)
+    assert weights == "random (weights=None)"
+    aug = model.get_layer("augmentation")
+    expected = augment.build_augmentation(B.SOURCE_AUGMENTATION, seed=3)
+    assert [layer.name for layer in aug.layers] == [layer.name for layer in expected.layers] == [
+        "rotation_range", "shift", "zoom_range", "horizontal_flip", "clip_0_255"]
+    rotation = aug.get_layer("rotation_range").get_config()
+    assert rotation["factor"] == pytest.approx((-30 / 360, 30 / 360))
+    assert rotation["fill_mode"] == "nearest" and rotation["seed"] == 3
+    assert aug.get_layer("zoom_range").get_config()["height_factor"] == pytest.approx((-0.3, 0.3))
+    shift = aug.get_layer("shift").get_config()
+    assert (shift["height_factor"], shift["width_factor"]) == (0.2, 0.2)
+    model, _ = measure._build("MobileNet", tiny_data(), B.BenchmarkConfig(augment=False))
+    assert "augmentation" not in [layer.name for layer in model.layers]
+
+
+def test_memory_mb_reads_current_and_peak():
+    current, peak = B.memory_mb()
+    assert 0 < current <= peak
+    block = np.ones(100 * 2**20, "uint8")           # 100 MB, touched
+    grown, peak_grown = B.memory_mb()
+    assert grown - current > 90 and peak_grown >= grown
+    del block
+    after, peak_after = B.memory_mb()
+    assert after < grown - 50                         # freed ...
+    assert peak_after > grown - 5                     # ... but the peak stays (kernel counters
+    assert peak_after - after > 50                    # lag by a few pages, hence the 5 MB)
 
 
 # ----------------------------------------------------------------------------- the command line
@@ -223,7 +292,7 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path):
     data_path = tiny_data(n_train=16, n_val=8, n_test=8).save(tmp_path / "tiny.npz")
     csv_path = tmp_path / "results.csv"
     models = ["MobileNet", "MobileNetV2", "VGG16"]
-    cmd = [sys.executable, "-m", "seminar_utils.benchmark", "--models", ",".join(models),
+    cmd = [sys.executable, str(ROOT / "tools" / "benchmark.py"), "--models", ",".join(models),
            "--data", str(data_path), "--csv", str(csv_path), "--profile", "smoke",
            "--epochs", "1", "--batch-size", "8", "--image-size", "32", "--weights", "none"]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -265,6 +334,7 @@ def test_share_gpu_memory_is_a_no_op_without_a_gpu():
     if tf.config.list_physical_devices("GPU"):
         pytest.skip("a GPU is visible")
     assert B.share_gpu_memory() == []
-    env = B._child_env()
+    env = runner._child_env()
     assert env["TF_FORCE_GPU_ALLOW_GROWTH"] in {"true", os.environ.get("TF_FORCE_GPU_ALLOW_GROWTH")}
     assert env["PYTHONUNBUFFERED"] == "1"
+    assert env["PYTHONPATH"].split(os.pathsep)[0] == str(ROOT)    # the package's parent

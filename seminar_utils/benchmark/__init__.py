@@ -1,0 +1,27 @@
+"""A fair, resumable benchmark of pretrained backbones (notebook 07).
+
+Every model gets the same data, head (GlobalAveragePooling2D + Dense(256) + Dropout(0.5) +
+Dense(classes), the source project's), optimizer, epochs, batch size, augmentation and seed;
+each gets its own ``preprocess_input`` and an input size it accepts. Modules: ``config``
+(settings, data), ``measure`` (one model: :func:`run_one`), ``runner`` (many models, one child
+process each, resumable), ``results`` (the CSV, the table, the source's reference table),
+``plots`` (trade-offs, Pareto front). From a shell: ``python tools/benchmark.py --help``.
+
+>>> from seminar_utils import benchmark
+>>> benchmark.input_size("InceptionV3", 32)
+75
+"""
+
+from .config import (SOURCE_AUGMENTATION, BenchmarkConfig, BenchmarkData, check_models,
+                     cifar10_splits, input_size)
+from .measure import imagenet_available, memory_mb, run_one
+from .plots import pareto_front, plot_tradeoff
+from .results import (COLUMNS, REFERENCE_FILE, ResultTable, append_row, load_reference,
+                      read_results, run_id)
+from .runner import BenchmarkError, run_benchmark, share_gpu_memory
+
+__all__ = ["SOURCE_AUGMENTATION", "BenchmarkConfig", "BenchmarkData", "check_models",
+           "cifar10_splits", "input_size", "imagenet_available", "memory_mb", "run_one",
+           "pareto_front", "plot_tradeoff", "COLUMNS", "REFERENCE_FILE", "ResultTable",
+           "append_row", "load_reference", "read_results", "run_id", "BenchmarkError",
+           "run_benchmark", "share_gpu_memory"]
