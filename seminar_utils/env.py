@@ -7,6 +7,7 @@ machine that had JAX but no TensorFlow.
 
 from __future__ import annotations
 
+import os
 import platform
 import sys
 
@@ -26,13 +27,57 @@ def in_colab() -> bool:
         return False
 
 
+#: Start-up lines TensorFlow's C++ runtime prints to stderr on every start (CUDA probing on a
+#: machine without a GPU, CPU-instruction notes, factory registrations): noise to a learner.
+_STARTUP_NOISE = (
+    "All log messages before absl::InitializeLog", "oneDNN custom operations",
+    "Could not find cuda drivers", "failed call to cuInit", "cudart_stub", "cuda_platform",
+    "This TensorFlow binary is optimized", "To enable the following instructions",
+    "Unable to register cu", "Attempting to register factory", "TF-TRT Warning",
+    "computation placer already registered", "could not open file to read NUMA node",
+)
+
+
+def start_quietly() -> list[str]:
+    """Start Keras and its backend and look for GPUs, keeping TensorFlow's start-up log out of sight.
+
+    TensorFlow's C++ runtime writes its start-up messages straight to file descriptor 2, before
+    any Python or ``TF_CPP_MIN_LOG_LEVEL`` setting applies, and a notebook shows them as red
+    error boxes ("failed call to cuInit" on every CPU machine). They are captured while Keras
+    starts; any line that is not known start-up noise is printed as usual. Returns the lines
+    that were left out. Every notebook's setup cell calls it once, before ``import keras``.
+
+    >>> isinstance(start_quietly(), list)
+    True
+    """
+    import tempfile
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try:
+            import keras  # noqa: F401  (imports the backend: the C++ start-up log is written now)
+            gpu_names()   # the first device query probes CUDA ("failed call to cuInit")
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+        tmp.seek(0)
+        lines = tmp.read().decode(errors="replace").splitlines()
+    dropped = [ln for ln in lines if any(n in ln for n in _STARTUP_NOISE)]
+    for line in lines:
+        if line.strip() and line not in dropped:
+            print(line, file=sys.stderr)
+    return dropped
+
+
 def gpu_names() -> list[str]:
     """Names of the GPUs the active Keras backend can use (TensorFlow, JAX or PyTorch).
 
     >>> isinstance(gpu_names(), list)
     True
     """
-    import os
     backend = os.environ.get("KERAS_BACKEND", "tensorflow")
     try:
         if backend == "jax":
@@ -59,7 +104,6 @@ def device_label() -> str:
     >>> device_label().startswith(("GPU: ", "CPU only"))
     True
     """
-    import os
     gpus = gpu_names()
     if gpus:
         return f"GPU: {gpus[0]}" + (f" (+{len(gpus) - 1} more)" if len(gpus) > 1 else "")
@@ -74,8 +118,6 @@ def describe_environment(profile: str | None = None) -> dict[str, str]:
     >>> info["profile"]
     'smoke'
     """
-    import os
-
     import keras
     gpus = gpu_names()
     device = device_label()
@@ -96,47 +138,3 @@ def describe_environment(profile: str | None = None) -> dict[str, str]:
     if info["colab"] == "True" and not gpus:
         print("No GPU attached. In Colab: Runtime > Change runtime type > GPU, then run again.")
     return info
-
-
-# --------------------------------------------------------------------------- Colab
-def _repo_url() -> str:
-    from . import REPO_URL
-    return REPO_URL
-
-
-def colab_url(notebook: str) -> str:
-    """The Colab address that opens ``notebooks/<notebook>`` from the course repository.
-
-    >>> colab_url("01_cnn_basics.ipynb").startswith("https://colab.research.google.com/github/")
-    True
-    """
-    path = _repo_url().removeprefix("https://github.com/")
-    return f"https://colab.research.google.com/github/{path}/blob/main/notebooks/{notebook}"
-
-
-def colab_badge(notebook: str) -> str:
-    """The markdown "Open in Colab" badge for a notebook (every notebook's title cell has it).
-
-    >>> "colab-badge.svg" in colab_badge("01_cnn_basics.ipynb")
-    True
-    """
-    return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(notebook)})"
-
-
-def setup_cell_source() -> str:
-    """The first lines of every notebook's setup cell.
-
-    In Colab it pip-installs ``seminar_utils`` from the course repository. TensorFlow is not a
-    dependency of the package, so Colab's own TensorFlow is kept; Keras is (>= 3.10), so an older
-    Colab Keras is upgraded before anything imports it. Outside Colab it installs nothing.
-
-    >>> "google.colab" in setup_cell_source()
-    True
-    """
-    return (
-        "# Setup. In Colab, install the course package (TensorFlow is already there: not reinstalled).\n"
-        "import os, sys\n"
-        'if "google.colab" in sys.modules:\n'
-        f'    !pip install -q "seminar_utils @ git+{_repo_url()}"\n'
-        'os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")\n'
-    )
