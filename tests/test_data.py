@@ -336,6 +336,7 @@ def test_asset_report_is_a_table_with_standins_marked():
     assert report[1].real is False and report.column("source") == ["mirror", "stand-in"]
     data.record_asset("MNIST", "stand-in", "generated digits")       # a later load replaces it
     assert [r.source for r in data.asset_report()] == ["stand-in", "stand-in"]
+    assert data.record_asset("VGG16 ImageNet weights", "cache", "/k/models/vgg16.h5").real
     with pytest.raises(ValueError, match="Unknown asset source"):
         data.record_asset("x", "internet", "")
 

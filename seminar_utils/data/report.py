@@ -15,8 +15,8 @@ from ..table import Table
 
 __all__ = ["SOURCES", "AssetRecord", "AssetReport", "record_asset", "asset_report", "banner"]
 
-#: Where an asset can come from.
-SOURCES = ("mirror", "download", "stand-in")
+#: Where an asset can come from ("cache": a file already in Keras's cache, e.g. ImageNet weights).
+SOURCES = ("mirror", "cache", "download", "stand-in")
 
 
 @dataclass
@@ -86,8 +86,8 @@ def record_asset(name: str, source: str, location: str, counts: Mapping[str, int
                  shape: str = "", note: str = "") -> AssetRecord:
     """Record where an asset came from: it shows in :func:`asset_report` and the run's results.
 
-    ``source`` is ``"mirror"``, ``"download"`` or ``"stand-in"``; a later record of the same
-    ``name`` replaces the earlier one.
+    ``source`` is one of :data:`SOURCES` (only ``"stand-in"`` counts as not real); a later
+    record of the same ``name`` replaces the earlier one.
 
     >>> record_asset("VGG16 ImageNet weights", "stand-in", "weights=None", note="random").real
     False
