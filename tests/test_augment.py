@@ -118,6 +118,9 @@ def test_seeded_builds_are_reproducible(images):
 
 
 def test_unknown_setting_is_a_clear_error():
+    given = {"rotation_range": 10, "fill_mode": "reflect"}
+    checked = A.check_settings(given)
+    assert checked == given and checked is not given  # valid settings: a plain copy
     with pytest.raises(ValueError) as e:
         A.build_augmentation({"rotaton_range": 40})
     msg = str(e.value)
