@@ -135,6 +135,9 @@ def describe_environment(profile: str | None = None) -> dict[str, str]:
     engine = "TensorFlow" if backend == "tensorflow" else backend
     print(f"Python {info['python']} | {engine} {backend_version} | Keras {info['keras']} | "
           f"{device}" + (f" | profile: {profile}" if profile else ""))
+    import numpy
+    from .results import _record_environment
+    _record_environment({**info, "numpy": numpy.__version__})
     if info["colab"] == "True" and not gpus:
         print("No GPU attached. In Colab: Runtime > Change runtime type > GPU, then run again.")
     return info

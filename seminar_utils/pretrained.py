@@ -262,7 +262,7 @@ def cifar10_base(profile: str | None = None, recipe: Mapping[str, Any] | None = 
                  force: bool = False, verbose: int = 2) -> tuple[keras.Model, dict[str, Any]]:
     """Train the stand-in base on CIFAR-10 once, cache it, and return it frozen with its record.
 
-    The cache is ``seminar_utils.models.artifact_path("cifar10_cnn_base.keras", profile)``
+    The cache is ``seminar_utils.data.artifact_path("cifar10_cnn_base.keras", profile)``
     plus a ``.json`` record (recipe, CIFAR-10 test accuracy, training time, data source). A
     cached base is reused when its recipe matches; ``force=True`` retrains. ``recipe`` overrides
     single keys of :data:`DEFAULT_RECIPE` (notebook 04 passes its profile's ``standin``).
@@ -277,7 +277,7 @@ def cifar10_base(profile: str | None = None, recipe: Mapping[str, Any] | None = 
     >>> record["test_accuracy"] > 0.6, base.trainable        # doctest: +SKIP
     (True, False)
     """
-    from .models import artifact_path
+    from .data import artifact_path
     profile = resolve_profile(profile)
     rec = _recipe_for(recipe)
     path = artifact_path(STANDIN_ARTIFACT, profile)

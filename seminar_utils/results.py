@@ -16,7 +16,8 @@ import os
 import time
 from typing import Any
 
-__all__ = ["ENV_RESULTS", "KINDS", "record", "current_notebook", "standin_assets", "read_events"]
+__all__ = ["ENV_RESULTS", "KINDS", "record", "current_notebook", "standin_assets", "read_events",
+           "summarize", "git_commit"]
 
 ENV_RESULTS = "SEMINAR_RESULTS_FILE"
 
@@ -118,3 +119,50 @@ def read_events(path: str | os.PathLike) -> list[dict[str, Any]]:
             except json.JSONDecodeError:
                 continue
     return out
+
+
+def _record_environment(info: dict[str, Any]) -> None:
+    _write({"type": "environment", **info})
+
+
+def summarize(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Group a run's events by notebook: checks, metrics, assets (name -> source), environment.
+
+    A metric recorded twice keeps its last value; an asset loaded twice keeps its last source.
+
+    >>> summarize([{"notebook": "01", "type": "metric", "name": "acc", "value": 0.9,
+    ...             "kind": "accuracy"}])["01"]["metrics"]
+    {'acc': {'value': 0.9, 'kind': 'accuracy'}}
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for e in events:
+        nb = out.setdefault(e.get("notebook") or "?", {"checks": [], "metrics": {}, "assets": {},
+                                                       "environment": {}})
+        kind = e.get("type")
+        if kind == "check":
+            nb["checks"].append({k: e.get(k) for k in ("name", "value", "target", "op", "ok")})
+        elif kind == "metric":
+            nb["metrics"][e["name"]] = {"value": e.get("value"), "kind": e.get("kind", "value")}
+        elif kind == "asset":
+            nb["assets"][e["name"]] = e.get("source")
+        elif kind == "environment":
+            nb["environment"] = {k: v for k, v in e.items()
+                                 if k not in ("type", "notebook", "profile", "time")}
+    return out
+
+
+def git_commit(root: str | os.PathLike = ".") -> str:
+    """The checkout's commit (with ``+dirty`` when files differ from it), or ``"unknown"``.
+
+    >>> isinstance(git_commit(), str)
+    True
+    """
+    import subprocess
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, text=True,
+                             capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               text=True, capture_output=True).stdout.strip()
+        return sha + ("+dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"

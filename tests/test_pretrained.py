@@ -39,7 +39,7 @@ def _no_imagenet(monkeypatch):
     calls = []
 
     def fail(name, *args, weights=None, **kwargs):
-        calls.append((name, weights))
+        calls.append((name, weights) if kwargs.get("download", True) else (name, weights, "local"))
         if weights == "imagenet":
             raise data.AssetUnavailable(f"The 'imagenet' weights of {name} could not be downloaded.")
         return real(name, *args, weights=weights, **kwargs)
@@ -68,7 +68,7 @@ def test_cifar10_base_trains_once_then_loads_from_the_cache():
     assert base.trainable is False and record["cached"] is False
     assert record["train_images"] == 200 and record["cifar10_source"] == "stand-in"
     assert 0.0 <= record["test_accuracy"] <= 1.0
-    path = pretrained_path = __import__("seminar_utils.models", fromlist=["x"]).artifact_path(
+    path = pretrained_path = data.artifact_path(
         pretrained.STANDIN_ARTIFACT, "quick")
     assert pretrained_path.exists() and path.with_suffix(".json").exists()
     saved = json.loads(path.with_suffix(".json").read_text())
@@ -88,10 +88,10 @@ def test_unknown_recipe_keys_are_refused():
         pretrained.cifar10_base("quick", recipe={"epoch": 3})
 
 
-def test_smoke_uses_random_weights_and_never_asks_for_imagenet(monkeypatch):
+def test_smoke_never_downloads_and_falls_back_to_random_weights(monkeypatch):
     calls = _no_imagenet(monkeypatch)
     base = pretrained.load_base("VGG16", 32, "smoke", announce=False)
-    assert calls == [("VGG16", None)]
+    assert calls == [("VGG16", "imagenet", "local"), ("VGG16", None)]   # a local file only
     assert (base.name, base.weights, base.real, base.model.trainable) == ("VGG16", "random", False,
                                                                            False)
     assert base.top_block_start == "block5_conv1"

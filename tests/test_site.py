@@ -1,5 +1,6 @@
-"""The course site index written by tools/run_notebooks.py."""
+"""The runner's course site, results file and progress lines (tools/run_notebooks.py)."""
 
+import json
 import sys
 from pathlib import Path
 
@@ -10,25 +11,68 @@ sys.path.insert(0, str(ROOT / "tools"))
 import run_notebooks  # noqa: E402
 
 
-def test_course_map_has_seven_rows_in_order():
+def test_course_map_has_seven_rows_in_order_with_a_time_per_profile():
     rows = run_notebooks.course_map()
     assert [r["number"] for r in rows] == [f"0{i}" for i in range(1, 8)]
+    assert all({"smoke", "quick", "full"} <= set(r) for r in rows)
 
 
-def test_index_links_pages_and_shows_times_and_assets(tmp_path):
+def _events(path: Path, notebook: str, *events: dict) -> str:
+    with open(path, "w") as f:
+        for e in events:
+            f.write(json.dumps({"notebook": notebook, "profile": "smoke", **e}) + "\n")
+    return str(path)
+
+
+def test_results_and_index_show_checks_metrics_and_every_stand_in(tmp_path):
+    events = _events(
+        tmp_path / "01.jsonl", "01_cnn_basics",
+        {"type": "environment", "python": "3.11.7", "keras": "3.15.1", "device": "CPU only"},
+        {"type": "asset", "name": "MNIST", "source": "mirror"},
+        {"type": "check", "name": "CNN test accuracy", "value": 0.98, "target": 0.7, "op": ">=",
+         "ok": True},
+        {"type": "metric", "name": "CNN test accuracy", "value": 0.98, "kind": "accuracy"})
+    events4 = _events(
+        tmp_path / "04.jsonl", "04_feature_extraction",
+        {"type": "asset", "name": "cats_and_dogs_filtered", "source": "mirror"},
+        {"type": "asset", "name": "VGG16 ImageNet weights", "source": "stand-in"},
+        {"type": "check", "name": "feature gain", "value": 0.01, "target": 0.02, "op": ">=",
+         "ok": False})
     nb = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell("display(data.asset_report())")
-    cell.outputs = [nbformat.v4.new_output("display_data", data={
-        "text/plain": "Asset report\n...", "text/html": "<b>Asset report</b><table><tr><td>MNIST</td><td>stand-in</td></tr></table>"})]
-    nb.cells = [cell]
-    executed = tmp_path / "01_cnn_basics.ipynb"
-    nbformat.write(nb, executed)
-    (tmp_path / "01_cnn_basics.html").write_text("<html></html>")
-    results = [{"notebook": "01_cnn_basics.ipynb", "seconds": 12.3, "ok": True, "error": None,
-                "ipynb": str(executed), "html": str(tmp_path / "01_cnn_basics.html")}]
-    index = run_notebooks.write_index(tmp_path, results, "smoke")
-    page = index.read_text()
+    for stem in ("01_cnn_basics", "04_feature_extraction"):
+        nbformat.write(nb, tmp_path / f"{stem}.ipynb")
+        (tmp_path / f"{stem}.html").write_text("<html></html>")
+    results = [{"notebook": f"{stem}.ipynb", "seconds": s, "ok": True, "error": None,
+                "ipynb": str(tmp_path / f"{stem}.ipynb"), "html": str(tmp_path / f"{stem}.html"),
+                "events": ev}
+               for stem, s, ev in (("01_cnn_basics", 90.0, events), ("04_feature_extraction", 30.0, events4))]
+    payload = run_notebooks.write_results(tmp_path, results, "smoke")
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved == payload
+    assert saved["context"]["profile"] == "smoke" and saved["context"]["keras"] == "3.15.1"
+    assert saved["context"]["git_commit"] != ""
+    one = saved["notebooks"]["01_cnn_basics"]
+    assert one["wall_seconds"] == 90.0 and one["assets"] == {"MNIST": "mirror"}
+    assert one["metrics"]["CNN test accuracy"] == {"value": 0.98, "kind": "accuracy"}
+    assert one["checks"][0]["ok"] is True
+    page = run_notebooks.write_index(tmp_path, results, "smoke", payload["notebooks"]).read_text()
     assert '<a href="01_cnn_basics.html">01_cnn_basics.ipynb</a>' in page
-    assert "12 s" in page and "<td>MNIST</td><td>stand-in</td>" in page
-    assert page.count("<tr><td>0") == 7          # every course-map row, run or not
-    assert page.count("not run") == 6
+    assert "1.5 min" in page and "0.5 min" in page
+    assert "VGG16 ImageNet weights: stand-in" in page        # not only the first report's assets
+    assert "1 of 1 met" in page and "0 of 1 met" in page and "missed: feature gain" in page
+    assert page.count("<tr><td>0") == 7 and page.count("not run") == 5
+
+
+def test_progress_prints_each_section_once(capsys):
+    progress = run_notebooks.Progress("02", 5, heartbeat=3600)
+    try:
+        for i, src in enumerate(["# 02 · Title", "x = 1", "## 1. The data", "y = 2", "## 1. The data"]):
+            cell = nbformat.v4.new_markdown_cell(src) if src.startswith("#") else \
+                nbformat.v4.new_code_cell(src)
+            progress.cell_start(cell, i)
+    finally:
+        progress.close()
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    assert lines[0].strip().startswith("[02] 0:00  cell 1/5  02 · Title")
+    assert lines[1].strip().endswith("cell 3/5  1. The data")
