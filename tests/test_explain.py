@@ -22,6 +22,7 @@ keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
 
 from seminar_utils import explain  # noqa: E402
+from seminar_utils._patterns import _start_image  # noqa: E402
 
 SIZE, OBJ, PAD = 32, 5, 3
 
@@ -124,11 +125,50 @@ def test_grad_cam_equals_the_textbook_computation(trained):
         logits = tf.matmul(trained["gap"](a), dense.kernel) + dense.bias
         classes = tf.argmax(logits, axis=-1, output_type=tf.int32)
         score = tf.reduce_sum(tf.gather(logits, classes, axis=1, batch_dims=1))
-    w = tf.reduce_mean(tape.gradient(score, a), axis=(1, 2))
-    cam = tf.reduce_sum(a * w[:, None, None, :], axis=-1)
-    cam = tf.nn.relu(tf.image.resize(cam[..., None], (SIZE, SIZE))[..., 0]).numpy()
-    cam /= cam.max(axis=(1, 2), keepdims=True)
+    cam = textbook_cam(a, tape.gradient(score, a), (SIZE, SIZE))
     np.testing.assert_allclose(explain.grad_cam(trained["plain"], x.numpy()), cam, atol=1e-4)
+
+
+def textbook_cam(a, grads, size) -> np.ndarray:
+    """Grad-CAM from the feature maps and their gradients: channel weights = mean gradient."""
+    w = tf.reduce_mean(grads, axis=(1, 2))
+    cam = tf.reduce_sum(a * w[:, None, None, :], axis=-1)
+    cam = tf.nn.relu(tf.image.resize(cam[..., None], size)[..., 0]).numpy()
+    return cam / np.maximum(cam.max(axis=(1, 2), keepdims=True), 1e-12)
+
+
+@pytest.fixture(scope="module")
+def application_base():
+    keras.utils.set_random_seed(4)
+    return keras.applications.ResNet50V2(input_shape=(64, 64, 3), include_top=False, weights=None)
+
+
+@pytest.mark.parametrize("shape", ["Sequential", "functional with a front layer"])
+def test_grad_cam_inside_a_keras_application_base(application_base, shape):
+    """A keras.applications base (functional, BatchNorm, residual Adds) nested in the model: the
+    heatmap of an inner layer equals the keras.io construction on the base's own inputs and
+    outputs, keras.Model(base.inputs, [layer.output, base.output]), with the head by hand. The
+    head is a one-unit sigmoid Dense without bias: its logit is the pooled features times kernel."""
+    base = application_base
+    gap = keras.layers.GlobalAveragePooling2D()
+    head = keras.layers.Dense(1, activation="sigmoid", use_bias=False, name="head")
+    if shape == "Sequential":
+        model = keras.Sequential([base, gap, head])
+    else:
+        inp = keras.Input((64, 64, 3))
+        model = keras.Model(inp, head(gap(base(keras.layers.Rescaling(1.0)(inp), training=False))))
+    inner = "conv4_block3_out"                               # the output of a residual block
+    x = tf.constant(np.random.default_rng(5).uniform(-1, 1, (4, 64, 64, 3)).astype("float32"))
+    sub = keras.Model(base.inputs, [base.get_layer(inner).output, base.output])
+    with tf.GradientTape() as tape:
+        a, features = sub(x, training=False)
+        logit = tf.matmul(gap(features), head.kernel)[:, 0]
+        score = tf.reduce_sum(tf.where(logit > 0, logit, -logit))   # the predicted class's logit
+    cam = textbook_cam(a, tape.gradient(score, a), (64, 64))
+    assert cam.std() > 0.05                                  # a map with structure, not a flat one
+    np.testing.assert_allclose(explain.grad_cam(model, x.numpy(), layer_name=inner), cam, atol=1e-4)
+    assert explain.conv_layer_names(model)[-1] == f"{base.name}/post_relu"
+    assert explain.grad_cam(model, x.numpy()).shape == (4, 64, 64)        # default: post_relu
 
 
 @pytest.mark.parametrize("kind", ["nested Sequential", "functional on base.output",
@@ -169,7 +209,8 @@ def test_grad_cam_uses_logits_and_leaves_the_model_unchanged(trained):
         np.testing.assert_allclose(explain.grad_cam(model, x), ref, atol=1e-4)
     p_before = trained["plain"].predict(x, verbose=0)
     assert dense.activation is keras.activations.softmax
-    assert all("call" not in layer.__dict__ for layer in trained["plain"].layers)
+    assert [layer.name for layer in trained["plain"].layers] == ["conv1", "pool1", "conv2", "pool2",
+                                                                 "conv3", "gap", "dense"]
     np.testing.assert_allclose(trained["plain"].predict(x, verbose=0), p_before, atol=1e-6)
     del logits_model
 
@@ -223,6 +264,59 @@ def test_grad_cam_errors(trained):
         explain.grad_cam(flat, np.zeros((2, 4, 4, 1)))
     with pytest.raises(ValueError, match="4-D feature map"):
         explain.grad_cam(nested, x, layer_name="gap")
+
+
+class Subclassed(keras.Model):
+    """A subclassed classifier: its layers exist only inside call(), out of public API's reach."""
+
+    def __init__(self):
+        super().__init__(name="subclassed")
+        self.conv = keras.layers.Conv2D(2, 3, name="inner_conv")
+        self.pool = keras.layers.GlobalAveragePooling2D()
+        self.out = keras.layers.Dense(2, activation="softmax")
+
+    def call(self, inputs):
+        return self.out(self.pool(self.conv(inputs)))
+
+
+def test_unsupported_models_get_an_error_naming_what_is_supported():
+    L = keras.layers
+    x = np.random.default_rng(0).uniform(0, 1, (2, 8, 8, 1)).astype("float32")
+    subclassed = Subclassed()
+    subclassed(x)
+    i1, i2 = keras.Input((8, 8, 1)), keras.Input((8, 8, 1))
+    shared = L.Conv2D(2, 3, name="shared")
+    both = L.Add()([shared(i1), shared(i2)])
+    two_inputs = keras.Model([i1, i2], L.Dense(2)(L.GlobalAveragePooling2D()(both)))
+    pooled = L.GlobalAveragePooling2D()(L.Conv2D(2, 3, name="c")(i1))
+    two_outputs = keras.Model(i1, [L.Dense(2)(pooled), L.Dense(1)(pooled)])
+    maps_out = keras.Model(i1, L.Conv2D(2, 3, name="segment")(i1))        # no (batch, classes) output
+    wrapped = keras.Sequential([keras.Input((8, 8, 1)), Subclassed()])       # the conv is inside it
+    cases = [(subclassed, None, "subclassed model"), (two_inputs, None, "several inputs"),
+             (two_outputs, None, "several outputs"), (maps_out, None, r"output has shape \(None, 6, 6, 2\)"),
+             (wrapped, "inner_conv", "subclassed model")]
+    for model, layer_name, why in cases:
+        with pytest.raises(ValueError, match=why) as err:
+            explain.grad_cam(model, x, layer_name=layer_name)
+        assert "Supported: a Sequential or functional Keras model" in str(err.value), model.name
+    with pytest.raises(ValueError, match="subclassed model"):
+        explain.occlusion_map(subclassed, x[0])
+    with pytest.raises(ValueError, match="subclassed model"):
+        explain.activation_model(wrapped, "inner_conv")
+    # a subclassed model that holds no layer to look at is simply called: here the head
+    head_only = keras.Sequential([keras.Input((8, 8, 1)), L.Conv2D(2, 3, name="conv"), Subclassed()])
+    assert explain.grad_cam(head_only, x).shape == (2, 8, 8)
+
+
+def test_grad_cam_layer_the_score_does_not_depend_on():
+    L = keras.layers
+    model = keras.Sequential([keras.Input((8, 8, 1)), L.Conv2D(2, 3, name="c1"),
+                              L.Lambda(keras.ops.stop_gradient), L.Conv2D(2, 3, name="c2"),
+                              L.GlobalAveragePooling2D(), L.Dense(2)])
+    x = np.random.default_rng(0).uniform(0, 1, (2, 8, 8, 1)).astype("float32")
+    with pytest.raises(ValueError, match="does not depend on"):
+        explain.grad_cam(model, x, layer_name="c1")
+    assert explain.grad_cam(model, x, layer_name="c2").shape == (2, 8, 8)
 
 
 def test_grad_cam_all_zero_map_stays_zero_without_nan():
@@ -298,6 +392,27 @@ def test_activation_model_at_another_size_through_a_fixed_size_nested_block(trai
     # at the model's own size the block is still called whole (no change in behaviour)
     own = explain.activation_model(model, "conv2").predict(trained["x"][:2], verbose=0)
     np.testing.assert_allclose(own, stack[2](stack[1](stack[0](trained["x"][:2]))).numpy(), atol=1e-5)
+
+
+def test_activation_model_stops_before_a_fixed_size_head(trained):
+    """VGG16 with its classifier: Flatten -> Dense only fits the model's own size, so at another
+    size the activation model must end at the named layer, also in a functional graph."""
+    stack = trained["stack"]
+    i = keras.Input((SIZE, SIZE, 1))
+    a = i
+    for layer in stack:
+        a = layer(a)
+    flat = keras.Model(i, keras.layers.Dense(3, activation="softmax")(keras.layers.Flatten()(a)),
+                       name="with_flatten")
+    nested = keras.Sequential([keras.Input((SIZE, SIZE, 1)), flat], name="nested_flatten")
+    x = np.random.default_rng(4).uniform(0, 1, (2, 40, 48, 1)).astype(np.float32)
+    expected = stack[2](stack[1](stack[0](x))).numpy()
+    for m in (flat, nested):
+        act = explain.activation_model(m, ["conv1", "conv2"], input_shape=(40, 48, 1))
+        np.testing.assert_allclose(act.predict(x, verbose=0)[1], expected, atol=1e-5, err_msg=m.name)
+        assert explain.responsive_filters(m, "conv2", 2, size=(40, 48)) == \
+            explain.responsive_filters(trained["plain"], "conv2", 2, size=(40, 48))
+    assert explain.grad_cam(flat, trained["x"][:2], layer_name="conv2").shape == (2, SIZE, SIZE)
 
 
 def test_plot_activations_marks_every_empty_channel():
@@ -380,7 +495,7 @@ def test_responsive_filters_are_the_ones_gradient_ascent_can_move(trained):
     model = trained["plain"]
     chosen = explain.responsive_filters(model, "conv3", 4)
     assert chosen == sorted(chosen) and len(set(chosen)) == 4
-    start = explain._start_image((SIZE, SIZE, 1), 0, (0.4, 0.6))
+    start = _start_image((SIZE, SIZE, 1), 0, (0.4, 0.6))
     strength = explain.activation_model(model, "conv3").predict(start, verbose=0).mean(axis=(0, 1, 2))
     assert min(strength[chosen]) >= np.sort(strength)[-4] - 1e-7   # the four strongest
     for k in chosen:
