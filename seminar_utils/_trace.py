@@ -21,7 +21,7 @@ __all__ = ["Call", "Trace", "trace", "find_layer", "layer_paths", "input_shape",
            "not_reached", "conv_layer_names"]
 
 _SUPPORTED = ("a Sequential or functional Keras model with one image input, whose layers may include "
-             "nested Sequential or functional models (a base such as a keras.applications model)")
+              "nested Sequential or functional models (a base such as a keras.applications model)")
 
 
 def _unsupported(model: Any, why: str) -> ValueError:
