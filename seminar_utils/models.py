@@ -7,8 +7,11 @@ nbval can check.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
+
+from .table import Table
+
+__all__ = ["count_params", "layer_table", "small_convnet"]
 
 
 def count_params(model: Any) -> dict[str, int]:
@@ -32,27 +35,28 @@ def _shape(layer: Any) -> str:
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
 
 
-def layer_table(model: Any) -> str:
-    """A fixed-width table of layer name, type, output shape and parameters, with totals.
+def layer_table(model: Any) -> Table:
+    """Layer name, type, output shape and parameters of a model, with the totals as a note.
+
+    A stable stand-in for ``model.summary()``, whose width follows the terminal and whose
+    automatic layer names change between runs: nbval can compare this text.
 
     >>> import keras
     >>> m = keras.Sequential([keras.Input((28, 28, 1)),
     ...                       keras.layers.Conv2D(32, 3, name="conv1")], name="demo")
-    >>> print(layer_table(m))  # doctest: +NORMALIZE_WHITESPACE
-    layer  type    output shape       params
-    conv1  Conv2D  (None, 26, 26, 32)    320
+    >>> print(layer_table(m))
+    layer  type    output shape        params
+    -----  ------  ------------------  ------
+    conv1  Conv2D  (None, 26, 26, 32)     320
     total params: 320 (trainable 320, non-trainable 0)
     """
-    rows = [("layer", "type", "output shape", "params")]
-    for layer in model.layers:
-        rows.append((layer.name, type(layer).__name__, _shape(layer), f"{layer.count_params():,}"))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    lines = [f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]:>{widths[3]}}"
-             for r in rows]
     c = count_params(model)
-    lines.append(f"total params: {c['total']:,} (trainable {c['trainable']:,}, "
-                 f"non-trainable {c['non_trainable']:,})")
-    return "\n".join(line.rstrip() for line in lines)
+    rows = [{"layer": layer.name, "type": type(layer).__name__, "shape": _shape(layer),
+             "params": layer.count_params()} for layer in model.layers]
+    return Table(rows, [("layer", "layer"), ("type", "type"), ("shape", "output shape"),
+                        ("params", "params")],
+                 note=f"total params: {c['total']:,} (trainable {c['trainable']:,}, "
+                      f"non-trainable {c['non_trainable']:,})")
 
 
 def small_convnet(input_shape: tuple[int, int, int] = (150, 150, 3), dropout: float | None = None,

@@ -126,9 +126,12 @@ def test_layer_table_and_counts_with_batchnorm():
                           layers.Dense(2, name="d")])
     c = count_params(m)
     assert c == {"total": 112 + 16 + 10, "trainable": 112 + 8 + 10, "non_trainable": 8}
-    text = layer_table(m)
-    assert "c      Conv2D" in text and "(None, 6, 6, 4)" in text
+    table = layer_table(m)
+    text = str(table)
+    assert text.splitlines()[2] == "c      Conv2D                  (None, 6, 6, 4)     112"
     assert text.splitlines()[-1] == "total params: 138 (trainable 130, non-trainable 8)"
+    assert table.column("params") == [112, 16, 0, 10]
+    assert "<td style=\"text-align:right\">112</td>" in table._repr_html_()
 
 
 # ------------------------------------------------------------------ plots
