@@ -65,6 +65,10 @@ def start_quietly() -> list[str]:
             os.close(saved)
         tmp.seek(0)
         lines = tmp.read().decode(errors="replace").splitlines()
+    # fit() on a tf.data.Dataset warns that its default shuffle=True is ignored: the course's
+    # datasets shuffle themselves, so the warning says nothing to a learner.
+    import warnings
+    warnings.filterwarnings("ignore", message="`shuffle=True` was passed")
     dropped = [ln for ln in lines if any(n in ln for n in _STARTUP_NOISE)]
     for line in lines:
         if line.strip() and line not in dropped:

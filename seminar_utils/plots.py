@@ -141,3 +141,49 @@ def plot_confusion_matrix(y_true: Sequence[int], y_pred: Sequence[int],
     ax.set_title(title or ("confusion matrix (row-normalised)" if normalize else "confusion matrix"))
     fig.tight_layout()
     return fig
+
+
+def bars_with_spread(values: Mapping[str, float], spread: Mapping[str, Mapping[str, Any]] | None = None,
+                     xlabel: str = "", title: str | None = None, ax: Any = None):
+    """This run's values as dots; where a seed-to-seed spread was measured, its range beside them.
+
+    ``spread`` maps a name of ``values`` to a measured spread (``seminar_utils.results.spread``:
+    ``mean``, ``std``, ``values``): drawn as the mean ± one standard deviation (error bar) and
+    each seed's value (ticks), so a difference smaller than the spread reads as noise. The axis
+    is zoomed to the values (a bar from zero would hide the differences that matter).
+
+    >>> ax = bars_with_spread({"a": 0.5, "b": 0.6}, {"b": {"mean": 0.58, "std": 0.02,
+    ...                                                   "values": [0.56, 0.58, 0.6]}})
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['a', 'b']
+    """
+    import matplotlib.pyplot as plt
+    spread = spread or {}
+    names = list(values)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 0.5 * len(names) + 1.6))
+    first_spread = True
+    for i, n in enumerate(names):
+        s = spread.get(n)
+        if s:
+            seeds = list(s.get("values", []))
+            ax.errorbar(s["mean"], i + 0.18, xerr=s.get("std", 0.0), fmt="o", color="black",
+                        ms=4, capsize=4, label="mean ± std of the seeds" if first_spread else None)
+            ax.plot(seeds, [i + 0.18] * len(seeds), "|", color="tab:red", ms=10, mew=2,
+                    label=f"each seed ({len(seeds)})" if first_spread else None)
+            first_spread = False
+        ax.plot(values[n], i - 0.12, "D", color="tab:blue", ms=7,
+                label="this run" if i == 0 else None)
+        ax.annotate(f"{values[n]:.3f}", (values[n], i - 0.12), textcoords="offset points",
+                    xytext=(7, -3), fontsize=8, color="tab:blue")
+    ax.set_yticks(range(len(names)), names)
+    ax.set_ylim(len(names) - 0.5, -0.5)
+    ax.margins(x=0.15)
+    ax.set_xlabel(xlabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.25 if xlabel else -0.12),
+              ncols=3, frameon=False)
+    ax.figure.tight_layout()
+    return ax

@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 __all__ = ["ENV_RESULTS", "KINDS", "record", "current_notebook", "standin_assets", "read_events",
-           "summarize", "git_commit"]
+           "summarize", "git_commit", "spread"]
 
 ENV_RESULTS = "SEMINAR_RESULTS_FILE"
 
@@ -166,3 +166,22 @@ def git_commit(root: str | os.PathLike = ".") -> str:
         return sha + ("+dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+
+
+def spread(notebook: str, profile: str) -> dict[str, dict[str, Any]]:
+    """The measured seed-to-seed spread of a notebook's metrics in a profile, if there is one.
+
+    ``perf/seed_spread.py`` runs a notebook with several seeds and writes, per metric, the
+    values with their mean and standard deviation to ``data/reference/seed_spread_<profile>.json``
+    (shipped in the package as ``seminar_utils.reference``). Notebooks draw it as error bars
+    beside this run's value and word small differences as "within noise".
+
+    >>> spread("01_cnn_basics", "no-such-profile")
+    {}
+    """
+    from importlib import resources
+    try:
+        text = (resources.files("seminar_utils.reference") / f"seed_spread_{profile}.json").read_text()
+    except (FileNotFoundError, ModuleNotFoundError):
+        return {}
+    return json.loads(text).get("notebooks", {}).get(notebook, {}).get("metrics", {})

@@ -207,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", default="quick", choices=["auto", "full", "gpu", "quick", "smoke"])
     ap.add_argument("--out", default=None, help="output folder (default build/<profile>)")
     ap.add_argument("--timeout", type=int, default=3600, help="seconds per cell")
+    ap.add_argument("--seed", type=int, default=None,
+                    help="the notebooks' SEED parameter (default: each notebook's own, 42)")
     ap.add_argument("select", nargs="*", help="run only notebooks whose file name contains one of these")
     args = ap.parse_args(argv)
     ensure_environment()
@@ -224,6 +226,10 @@ def main(argv: list[str] | None = None) -> int:
         print("No notebooks selected.", file=sys.stderr)
         return 2
     os.environ["SEMINAR_PROFILE"] = args.profile
+    parameters = {"PROFILE": args.profile}
+    if args.seed is not None:
+        os.environ["SEMINAR_SEED"] = str(args.seed)
+        parameters["SEED"] = args.seed
     engine = _progress_engine()
     results = []
     t_all = time.perf_counter()
@@ -236,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         error = None
         try:
-            pm.execute_notebook(str(nb), str(target), parameters={"PROFILE": args.profile},
+            pm.execute_notebook(str(nb), str(target), parameters=parameters,
                                 cwd=str(nb.parent), kernel_name="python3", engine_name="progress",
                                 execution_timeout=args.timeout, progress_bar=False)
         except Exception as e:  # papermill still writes the notebook up to the failing cell

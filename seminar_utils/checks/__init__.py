@@ -1,0 +1,132 @@
+"""Exercise checks: after each exercise, one line that says what is right and, if not, why.
+
+Each notebook has a module here (``checks.nb01`` ...) with one function per exercise; its check
+cell calls it with the learner's objects. The function runs small tests (:func:`equal`,
+:func:`close`, :func:`at_least`, ...) and :func:`verify` prints "3 of 3 checks passed" or, for
+each failed test, what was expected, what was found and a hint, then raises
+:class:`ExerciseFailed` (which is how nbgrader scores a check cell zero). The tests are public
+on purpose: reading them is a fair way to understand the exercise.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+__all__ = ["Check", "ExerciseFailed", "verify", "equal", "close", "at_least", "at_most",
+           "has_shape", "is_true"]
+
+
+class ExerciseFailed(AssertionError):
+    """An exercise's answer failed at least one of its checks (the message lists them)."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One test of an exercise's answer: what it checks, whether it passed, and why not."""
+
+    what: str
+    ok: bool
+    found: str = ""
+    hint: str = ""
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,}"
+    return repr(v)
+
+
+def equal(what: str, value: Any, expected: Any, hint: str = "") -> Check:
+    """``value == expected`` (shapes as tuples, numbers exactly).
+
+    >>> equal("conv1 parameters", 1216, 1216).ok
+    True
+    """
+    if hasattr(value, "shape") and not hasattr(expected, "shape") and isinstance(expected, tuple):
+        value = tuple(value.shape)
+    ok = value == expected
+    return Check(what, bool(ok), f"expected {_show(expected)}, found {_show(value)}", hint)
+
+
+def close(what: str, value: float, expected: float, tolerance: float, hint: str = "") -> Check:
+    """``|value - expected| <= tolerance``.
+
+    >>> close("mean", 0.501, 0.5, 0.01).ok
+    True
+    """
+    try:
+        ok = math.isfinite(float(value)) and abs(float(value) - expected) <= tolerance
+    except (TypeError, ValueError):
+        ok = False
+    return Check(what, ok, f"expected {_show(expected)} ± {tolerance:g}, found {_show(value)}", hint)
+
+
+def at_least(what: str, value: float, floor: float, hint: str = "") -> Check:
+    """``value >= floor`` (for a trained metric, the floor depends on the profile).
+
+    >>> at_least("validation accuracy", 0.8, 0.6).ok
+    True
+    """
+    try:
+        ok = float(value) >= floor
+    except (TypeError, ValueError):
+        ok = False
+    return Check(what, ok, f"expected at least {_show(floor)}, found {_show(value)}", hint)
+
+
+def at_most(what: str, value: float, ceiling: float, hint: str = "") -> Check:
+    """``value <= ceiling``.
+
+    >>> at_most("loss", 0.3, 0.5).ok
+    True
+    """
+    try:
+        ok = float(value) <= ceiling
+    except (TypeError, ValueError):
+        ok = False
+    return Check(what, ok, f"expected at most {_show(ceiling)}, found {_show(value)}", hint)
+
+
+def has_shape(what: str, array: Any, shape: Sequence[int | None], hint: str = "") -> Check:
+    """``array.shape == shape`` (``None`` matches any size, as in a Keras batch axis).
+
+    >>> has_shape("output", __import__("numpy").zeros((2, 10)), (None, 10)).ok
+    True
+    """
+    found = tuple(getattr(array, "shape", ()) or ())
+    ok = len(found) == len(shape) and all(s is None or s == f for s, f in zip(shape, found))
+    return Check(what, ok, f"expected shape {tuple(shape)}, found {found or type(array).__name__}",
+                 hint)
+
+
+def is_true(what: str, condition: Any, found: str = "", hint: str = "") -> Check:
+    """Any other condition, with what was found when it fails.
+
+    >>> is_true("the model is compiled", True).ok
+    True
+    """
+    return Check(what, bool(condition), found, hint)
+
+
+def verify(title: str, checks: Iterable[Check]) -> int:
+    """Print the checks' verdict; raise :class:`ExerciseFailed` if any failed. Returns the count.
+
+    >>> verify("Exercise 0", [equal("two", 1 + 1, 2)])
+    Exercise 0: 1 of 1 checks passed
+    1
+    """
+    checks = list(checks)
+    failed = [c for c in checks if not c.ok]
+    line = f"{title}: {len(checks) - len(failed)} of {len(checks)} checks passed"
+    if not failed:
+        print(line)
+        return len(checks)
+    details = [f"  x {c.what}: {c.found}" + (f"\n    hint: {c.hint}" if c.hint else "")
+               for c in failed]
+    message = "\n".join([line] + details)
+    print(message)
+    raise ExerciseFailed(message)
