@@ -1,11 +1,9 @@
 """A fair, resumable benchmark of pretrained backbones (notebook 07).
 
-Every model gets the same data, head (GlobalAveragePooling2D + Dense(256) + Dropout(0.5) +
-Dense(classes), the source project's), optimizer, epochs, batch size, augmentation and seed;
-each gets its own ``preprocess_input`` and an input size it accepts. Modules: ``config``
-(settings, data), ``measure`` (one model: :func:`run_one`), ``runner`` (many models, one child
-process each, resumable), ``results`` (the CSV, the table, the source's reference table),
-``plots`` (trade-offs, Pareto front). From a shell: ``python tools/benchmark.py --help``.
+Every model gets the same data, head (the source's GAP + Dense(256) + Dropout(0.5) + Dense),
+optimizer, epochs, augmentation and seed, and its own preprocessing and an input size it accepts.
+Modules: ``config`` (settings, data), ``measure`` (one model), ``runner`` (many, one child process
+each, resumable), ``results`` (the CSV, the tables), ``plots``. Shell: ``python tools/benchmark.py``.
 
 >>> from seminar_utils import benchmark
 >>> benchmark.input_size("InceptionV3", 32)
