@@ -85,22 +85,3 @@ def small_convnet(input_shape: tuple[int, int, int] = (150, 150, 3), dropout: fl
     stack += [layers.Dense(512, activation="relu", name="dense"),
               layers.Dense(1, activation="sigmoid", name="output")]
     return keras.Sequential(stack, name=name)
-
-
-def artifact_path(name: str, profile: str) -> "Path":
-    """Where a notebook saves a model that a later notebook loads, per profile.
-
-    ``SEMINAR_ARTIFACTS_DIR`` overrides the default ``<cache_dir>/artifacts``. The profile is part
-    of the name so that a smoke run never hands a half-trained model to a quick run.
-
-    >>> artifact_path("02_cats_vs_dogs_best.keras", "quick").name
-    '02_cats_vs_dogs_best.quick.keras'
-    """
-    import os
-    from pathlib import Path
-
-    from .data import cache_dir
-    base = Path(os.environ.get("SEMINAR_ARTIFACTS_DIR") or cache_dir() / "artifacts")
-    base.mkdir(parents=True, exist_ok=True)
-    stem, dot, ext = name.partition(".")
-    return base / f"{stem}.{profile}{dot}{ext}"

@@ -170,9 +170,10 @@ def test_reference_table_is_the_source_table():
     assert by["ResNet152V2"]["train_seconds"] == 3314
     broken = sorted(m for m, r in by.items() if r["test_accuracy"] < 0.55)
     assert broken == ["EfficientNetB0", "EfficientNetB1", "MobileNetV3Large", "ResNet50"]
-    text = resources.files("seminar_utils.benchmark").joinpath(B.REFERENCE_FILE).read_text()
+    text = resources.files("seminar_utils.reference").joinpath(B.REFERENCE_FILE).read_text()
     assert "seed 004" in text and "section 5" in text
-    assert not (ROOT / "data" / "reference" / B.REFERENCE_FILE).exists()     # one copy only
+    assert (ROOT / "data" / "reference" / B.REFERENCE_FILE).exists()          # where it lives
+    assert not list((ROOT / "seminar_utils").rglob(B.REFERENCE_FILE))         # one copy only
 
 
 # ----------------------------------------------------------------------------- one model

@@ -54,11 +54,17 @@ def test_the_installed_wheel_loads_the_reference_table_offline(tmp_path):
     src.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, src / name)
-    shutil.copytree(ROOT / "seminar_utils", src / "seminar_utils",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for folder in ("seminar_utils", "data/reference"):
+        shutil.copytree(ROOT / folder, src / folder,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     _pip("wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"), str(src), cwd=tmp_path)
     (wheel,) = (tmp_path / "dist").glob("seminar_utils-*.whl")
-    assert "seminar_utils/benchmark/source_benchmark_14.csv" in zipfile.ZipFile(wheel).namelist()
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "seminar_utils/reference/source_benchmark_14.csv" in names
+    packages = {str(p.parent.relative_to(ROOT)).replace("/", ".")
+                for p in (ROOT / "seminar_utils").rglob("__init__.py")} | {"seminar_utils.reference"}
+    shipped = {n.rsplit("/", 1)[0].replace("/", ".") for n in names if n.endswith("__init__.py")}
+    assert packages <= shipped, f"subpackages missing from pyproject's list: {packages - shipped}"
 
     site, guard, elsewhere = tmp_path / "site", tmp_path / "guard", tmp_path / "elsewhere"
     _pip("install", "--no-deps", "-q", "--target", str(site), str(wheel), cwd=tmp_path)

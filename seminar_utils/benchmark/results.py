@@ -193,7 +193,8 @@ def load_reference() -> ResultTable:
     >>> load_reference().by_model()["ResNet50V2"]["test_accuracy"]
     0.82
     """
-    text = resources.files(__package__).joinpath(REFERENCE_FILE).read_text(encoding="utf-8")
+    text = resources.files("seminar_utils.reference").joinpath(REFERENCE_FILE).read_text(
+        encoding="utf-8")
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     rows = []
     for raw in csv.DictReader(lines):
