@@ -55,7 +55,7 @@ def test_results_and_index_show_checks_metrics_and_every_stand_in(tmp_path):
     assert one["wall_seconds"] == 90.0 and one["assets"] == {"MNIST": "mirror"}
     assert one["metrics"]["CNN test accuracy"] == {"value": 0.98, "kind": "accuracy"}
     assert one["checks"][0]["ok"] is True
-    page = run_notebooks.write_index(tmp_path, results, "smoke", payload["notebooks"]).read_text()
+    page = run_notebooks.write_index(tmp_path, results, "smoke", payload).read_text()
     assert '<a href="01_cnn_basics.html">01_cnn_basics.ipynb</a>' in page
     assert "1.5 min" in page and "0.5 min" in page
     assert "VGG16 ImageNet weights: stand-in" in page        # not only the first report's assets
@@ -76,3 +76,26 @@ def test_progress_prints_each_section_once(capsys):
     assert len(lines) == 2
     assert lines[0].strip().startswith("[02] 0:00  cell 1/5  02 · Title")
     assert lines[1].strip().endswith("cell 3/5  1. The data")
+
+
+def test_index_shows_drift_against_the_baseline(tmp_path, monkeypatch):
+    import compare_runs
+    monkeypatch.setattr(compare_runs, "_spread_file", lambda profile: {"01_cnn_basics": {"metrics": {
+        "CNN test accuracy": {"kind": "accuracy", "mean": 0.98, "std": 0.002}}}})
+    base = {"context": {"profile": "smoke"}, "notebooks": {"01_cnn_basics": {
+        "ok": True, "assets": {"MNIST": "mirror"}, "checks": [],
+        "metrics": {"CNN test accuracy": {"value": 0.98, "kind": "accuracy"}}}}}
+    ref = tmp_path / "data" / "reference"
+    ref.mkdir(parents=True)
+    (ref / "baseline_smoke.json").write_text(json.dumps(base))
+    monkeypatch.setattr(run_notebooks, "ROOT", tmp_path)
+    monkeypatch.setattr(run_notebooks, "course_map", lambda: [
+        {"number": "01", "notebook": "[01](notebooks/01_cnn_basics.ipynb)", "teaches": "x", "smoke": "1 min"}])
+    cur = json.loads(json.dumps(base))
+    cur["notebooks"]["01_cnn_basics"]["metrics"]["CNN test accuracy"]["value"] = 0.95
+    (tmp_path / "01_cnn_basics.html").write_text("<html></html>")
+    results = [{"notebook": "01_cnn_basics.ipynb", "seconds": 60.0, "ok": True, "error": None,
+                "html": str(tmp_path / "01_cnn_basics.html")}]
+    page = run_notebooks.write_index(tmp_path, results, "smoke", cur).read_text()
+    assert "1 moved beyond tolerance" in page and "WORSE" in page
+    assert "compared with data/reference/baseline_smoke.json" in page

@@ -134,13 +134,46 @@ def _assets_cell(assets: dict[str, str]) -> str:
     return "<br>".join(items)
 
 
-def write_index(out: Path, results: list[dict], profile: str, summary: dict | None = None) -> Path:
-    """build/<profile>/index.html: the course map, this run's times, checks and assets."""
-    summary = summary or {}
+def _drift_cell(rows: list[dict]) -> str:
+    """This notebook's results beside the baseline's, with the verdicts of tools/compare_runs.py."""
+    if not rows:
+        return ""
+    bad = [r for r in rows if r["verdict"] in ("WORSE", "CHANGED", "FAILED", "missing")]
+    head = ("<b style='color:#b00'>" + f"{len(bad)} moved beyond tolerance</b>" if bad
+            else "<b style='color:#070'>within tolerance</b>")
+    fmt = lambda v: f"{v:.3g}" if isinstance(v, float) else html.escape(str(v))  # noqa: E731
+    lines = [f"<tr><td>{html.escape(r['metric'][:40])}</td><td>{fmt(r.get('baseline', ''))}</td>"
+             f"<td>{fmt(r.get('current', ''))}</td><td>{html.escape(r['verdict'])}</td></tr>"
+             for r in rows]
+    return (f"{head}<details><summary>{len(rows)} results</summary><table><tr><th>metric</th>"
+            f"<th>baseline</th><th>now</th><th>verdict</th></tr>{''.join(lines)}</table></details>")
+
+
+def _drift(profile: str, payload: dict | None) -> tuple[dict, str]:
+    """Rows of tools/compare_runs.py per notebook against data/reference/baseline_<profile>.json."""
+    baseline = ROOT / "data" / "reference" / f"baseline_{profile}.json"
+    if payload is None or not baseline.exists():
+        return {}, "no baseline for this profile"
+    sys.path.insert(0, str(ROOT / "tools"))
+    import compare_runs
+    try:
+        rows = compare_runs.compare(compare_runs.load(baseline), payload)
+    except compare_runs.NotComparable as err:
+        return {}, f"not comparable with the baseline: {err}"
+    by_nb: dict[str, list] = {}
+    for r in rows:
+        by_nb.setdefault(r["notebook"], []).append(r)
+    return by_nb, f"compared with {baseline.relative_to(ROOT)}"
+
+
+def write_index(out: Path, results: list[dict], profile: str, payload: dict | None = None) -> Path:
+    """build/<profile>/index.html: the course map, this run's times, checks, assets and drift."""
+    summary = (payload or {}).get("notebooks", {})
+    drift, drift_note = _drift(profile, payload)
     done = {r["notebook"]: r for r in results}
     head = ("<tr><th>#</th><th>notebook</th><th>what it teaches</th>"
             f"<th>typical ({html.escape(profile)})</th><th>this run</th><th>checks</th>"
-            "<th>assets (stand-ins in red)</th></tr>")
+            "<th>assets (stand-ins in red)</th><th>vs baseline</th></tr>")
     body = []
     for row in course_map():
         m = re.search(r"\[([^\]]+)\]\(notebooks/([^)]+)\)", row["notebook"])
@@ -158,13 +191,14 @@ def write_index(out: Path, results: list[dict], profile: str, summary: dict | No
                 "<br><span style='color:#b00'>missed: " + html.escape(", ".join(missed)) + "</span>"
                 if missed else "")
             assets = _assets_cell(info.get("assets", {}))
+            drift_cell = _drift_cell(drift.get(stem, []))
         else:
             link = html.escape(m.group(1) if m else re.sub(r"[*_]", "", row["notebook"]))
-            status, check_cell, assets = "not run", "", ""
+            status, check_cell, assets, drift_cell = "not run", "", "", ""
         teaches = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(row["teaches"]))
         body.append(f"<tr><td>{row['number']}</td><td>{link}</td><td>{teaches}</td>"
                     f"<td>{html.escape(row.get(profile, ''))}</td><td>{status}</td>"
-                    f"<td>{check_cell}</td><td>{assets}</td></tr>")
+                    f"<td>{check_cell}</td><td>{assets}</td><td>{drift_cell}</td></tr>")
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>cnn-seminar ({profile})</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:1200px}} table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top;font-size:13px}} th{{background:#eee}}
@@ -172,7 +206,8 @@ td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top;font-size:13px}}
 <h1>cnn-seminar: CNNs and transfer learning with Keras 3</h1>
 <p>합성곱 신경망과 전이 학습 강좌. Executed notebooks of this build, profile <b>{html.escape(profile)}</b>.
 "Typical" is the README's course map; "this run" is measured. The assets column lists where each
-notebook's data and weights came from; stand-ins (generated data, random weights) are in red.</p>
+notebook's data and weights came from; stand-ins (generated data, random weights) are in red.
+"vs baseline": {html.escape(drift_note)} (tools/compare_runs.py).</p>
 <table>{head}{"".join(body)}</table></body></html>"""
     index = out / "index.html"
     index.write_text(page, encoding="utf-8")
@@ -264,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
                         "html": str(html_path) if html_path else None, "events": str(events)})
     (out / "run_summary.json").write_text(json.dumps(results, indent=2))
     payload = write_results(out, results, args.profile)
-    index = write_index(out, results, args.profile, payload["notebooks"])
+    index = write_index(out, results, args.profile, payload)
     print(f"Course site: {index}\nResults: {out / 'results.json'}")
     failed = [r for r in results if not r["ok"]]
     total = time.perf_counter() - t_all
