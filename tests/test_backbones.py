@@ -16,6 +16,7 @@ keras = pytest.importorskip("keras")
 from seminar_utils import backbones as bb  # noqa: E402
 from seminar_utils import freezing as fz  # noqa: E402
 from seminar_utils import weights as bb_weights  # noqa: E402
+from weights_files import assert_same_weights, write_like_published  # noqa: E402
 
 # Measured once with Keras 3.15 (weights=None, include_top=False):
 # name: (native size, minimum size, features, params without top, preprocessing, blocks)
@@ -243,34 +244,10 @@ def test_offline_means_no_connection_is_attempted(monkeypatch, tmp_path):
     model = bb.build_backbone("VGG16", 32)
     (tmp_path / "models").mkdir()
     cached = tmp_path / "models" / bb_weights.weights_file("VGG16")
-    _write_like_published(model, cached)
+    write_like_published(model, cached)
     loaded = bb.build_backbone("VGG16", 32, weights="imagenet")
     assert attempts == []
-    _assert_same_weights(loaded, cached)
-
-
-def _write_like_published(model, path, seed=0):
-    """A weight file in the layout of Keras's published .h5 files, with random values."""
-    import h5py
-    rng = np.random.default_rng(seed)
-    with h5py.File(path, "w") as f:
-        f.attrs["layer_names"] = np.array([layer.name.encode() for layer in model.layers])
-        for layer in model.layers:
-            g = f.create_group(layer.name)
-            ws = layer.trainable_weights + layer.non_trainable_weights
-            names = [f"{layer.name}/{w.name}:0".encode() for w in ws]
-            g.attrs["weight_names"] = np.array(names, dtype="S")
-            for n, w in zip(names, ws):
-                g.create_dataset(n, data=rng.uniform(0.5, 1.5, tuple(w.shape)).astype("float32"))
-
-
-def _assert_same_weights(model, path):
-    import h5py
-    with h5py.File(path, "r") as f:
-        for layer in model.layers:
-            ws = layer.trainable_weights + layer.non_trainable_weights
-            for n, w in zip(f[layer.name].attrs["weight_names"], ws):
-                np.testing.assert_array_equal(keras.ops.convert_to_numpy(w), f[layer.name][n][()])
+    assert_same_weights(loaded, cached)
 
 
 def test_weights_in_the_offline_mirror_are_loaded_and_reported(monkeypatch, tmp_path):
@@ -280,12 +257,12 @@ def test_weights_in_the_offline_mirror_are_loaded_and_reported(monkeypatch, tmp_
     monkeypatch.setenv("SEMINAR_DATA_MIRROR", str(mirror))
     monkeypatch.setenv("SEMINAR_OFFLINE", "1")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    fname = bb_weights.weights_file("MobileNetV2", size=96)
-    _write_like_published(bb.build_backbone("MobileNetV2", 96), mirror / "models" / fname)
+    fname = bb_weights.weights_file("VGG16")
+    write_like_published(bb.build_backbone("VGG16", 32), mirror / "models" / fname)
     with pytest.warns(UserWarning, match="md5 differs from the file Keras publishes"):
-        base = bb.build_backbone("MobileNetV2", 96, weights="imagenet", model_name="backbone")
-    _assert_same_weights(base, mirror / "models" / fname)
-    rec = [r for r in data.asset_report() if r.name == "MobileNetV2 ImageNet weights"][-1]
+        base = bb.build_backbone("VGG16", 32, weights="imagenet", model_name="backbone")
+    assert_same_weights(base, mirror / "models" / fname)
+    rec = [r for r in data.asset_report() if r.name == "VGG16 ImageNet weights"][-1]
     assert rec.source == "mirror" and fname in rec.location and "md5 differs" in rec.note
     # No local file and no download asked for (what smoke does): refused at once.
     with pytest.raises(data.AssetUnavailable, match="no download was asked for"):
