@@ -100,9 +100,10 @@ def grad_cam(model: Any, images: Any, class_index: int | Sequence[int] | None = 
     """Grad-CAM heatmaps, one per image: where the chosen layer saw evidence for the class.
 
     As on keras.io: a model from the input to [the feature maps ``A`` of ``layer_name``, the
-    class scores]; ``A`` weighted by the spatial mean of ``d score / d A`` (tf.GradientTape) and
-    summed over channels; resized (bilinear) to the image size, ReLU, divided by its maximum,
-    so each map lies in [0, 1] (an all-zero map stays zero). ``layer_name`` defaults to the last
+    class scores]; ``ReLU(sum_k w_k A_k)`` with ``w_k`` the spatial mean of ``d score / d A_k``
+    (tf.GradientTape), in the formula's order (the ReLU keeps evidence *for* the class at the
+    feature map's resolution); then resized (bilinear) to the image size and divided by its
+    maximum, so each map lies in [0, 1] (an all-zero map stays zero). ``layer_name`` defaults to the last
     layer with a 4-D output, also inside a nested base (``"conv2"`` or ``"base/conv2"``).
 
     ``class_index``: None for the predicted class of each image, an int, or one per image.
@@ -138,9 +139,8 @@ def grad_cam(model: Any, images: Any, class_index: int | Sequence[int] | None = 
                              "feature map; choose a layer on the path to the output.")
         maps = tf.cast(maps, tf.float32)
         weights = tf.reduce_mean(tf.cast(grads, tf.float32), axis=(1, 2))           # (N, K)
-        cam = tf.reduce_sum(maps * weights[:, None, None, :], axis=-1)                # (N, h, w)
+        cam = tf.nn.relu(tf.reduce_sum(maps * weights[:, None, None, :], axis=-1))    # (N, h, w)
         cam = tf.image.resize(cam[..., None], (height, width), method="bilinear")[..., 0]
-        cam = tf.nn.relu(cam)
         peak = tf.reduce_max(cam, axis=(1, 2), keepdims=True)
         heatmaps.append(tf.math.divide_no_nan(cam, peak).numpy())
     return np.concatenate(heatmaps).astype(np.float32)

@@ -133,7 +133,7 @@ def textbook_cam(a, grads, size) -> np.ndarray:
     """Grad-CAM from the feature maps and their gradients: channel weights = mean gradient."""
     w = tf.reduce_mean(grads, axis=(1, 2))
     cam = tf.reduce_sum(a * w[:, None, None, :], axis=-1)
-    cam = tf.nn.relu(tf.image.resize(cam[..., None], size)[..., 0]).numpy()
+    cam = tf.image.resize(tf.nn.relu(cam)[..., None], size)[..., 0].numpy()   # ReLU, then resize
     return cam / np.maximum(cam.max(axis=(1, 2), keepdims=True), 1e-12)
 
 
@@ -246,7 +246,11 @@ def test_grad_cam_binary_sigmoid_output(trained):
     np.testing.assert_allclose(explain.grad_cam(model, x, class_index=1), positive, atol=1e-5)
     negative = explain.grad_cam(model, x, class_index=0)        # the complement: -logit
     assert negative.shape == positive.shape and np.isfinite(negative).all()
-    assert np.abs(positive * negative).max() < 1e-6            # opposite signs of one raw map
+    # Opposite signs of one raw map: the ReLU splits it cell by cell, so after upsampling they
+    # overlap only where the bilinear resize blends a positive cell with a negative neighbour.
+    overlap = np.minimum(positive, negative)
+    print(f"overlap of the two class maps: max {overlap.max():.3f}, mean {overlap.mean():.4f}")
+    assert overlap.max() <= 0.5 and overlap.mean() < 0.02
     empty = explain.grad_cam(model, trained["x_empty"][:8])     # predicted negative: class 0
     assert np.isfinite(empty).all() and empty.max() <= 1
 
@@ -327,6 +331,30 @@ def test_grad_cam_all_zero_map_stays_zero_without_nan():
     maps = explain.grad_cam(model, np.ones((2, 8, 8, 1)))
     assert maps.shape == (2, 8, 8) and np.isfinite(maps).all() and maps.max() == 0
 
+
+
+def test_grad_cam_applies_the_relu_before_upsampling():
+    """ReLU(sum_k w_k A_k) on the feature map, then the bilinear resize (the formula's order).
+
+    A 2x2 feature map of +1 and -1 cells: resized first, the -1 cells would pull their positive
+    neighbours' borders down before the ReLU; ReLU first, they count as 0.
+    """
+    model = keras.Sequential([keras.Input((4, 4, 1)),
+                              keras.layers.Conv2D(1, 2, strides=2, use_bias=False, name="c"),
+                              keras.layers.GlobalAveragePooling2D(),
+                              keras.layers.Dense(2, activation="softmax")])
+    model.get_layer("c").kernel.assign(np.full((2, 2, 1, 1), 0.25, "float32"))    # block means
+    dense = model.layers[-1]
+    dense.kernel.assign(np.array([[1.0, -1.0]], "float32"))
+    dense.bias.assign(np.zeros(2, "float32"))
+    blocks = np.array([[1.0, -1.0], [-1.0, 1.0]], "float32")
+    x = np.kron(blocks, np.ones((2, 2), "float32"))[None, :, :, None]                 # (1, 4, 4, 1)
+    cam = explain.grad_cam(model, x, class_index=0)[0]
+    a = tf.constant(blocks[None, :, :, None])           # the feature map; w = 1/4 for class 0
+    relu_first = tf.image.resize(tf.nn.relu(0.25 * a), (4, 4))[0, :, :, 0].numpy()
+    resize_first = tf.nn.relu(tf.image.resize(0.25 * a, (4, 4)))[0, :, :, 0].numpy()
+    np.testing.assert_allclose(cam, relu_first / relu_first.max(), atol=1e-6)
+    assert np.abs(cam - resize_first / resize_first.max()).max() > 0.1
 
 # ---------------------------------------------------------------------------------- overlay
 
