@@ -112,19 +112,20 @@ def is_true(what: str, condition: Any, found: str = "", hint: str = "") -> Check
     return Check(what, bool(condition), found, hint)
 
 
-def verify(title: str, checks: Iterable[Check]) -> int:
-    """Print the checks' verdict; raise :class:`ExerciseFailed` if any failed. Returns the count.
+def verify(title: str, checks: Iterable[Check]) -> None:
+    """Print the checks' verdict; raise :class:`ExerciseFailed` if any failed.
+
+    Returns nothing on purpose: nbgrader reads a number shown by a check cell as partial credit.
 
     >>> verify("Exercise 0", [equal("two", 1 + 1, 2)])
     Exercise 0: 1 of 1 checks passed
-    1
     """
     checks = list(checks)
     failed = [c for c in checks if not c.ok]
     line = f"{title}: {len(checks) - len(failed)} of {len(checks)} checks passed"
     if not failed:
         print(line)
-        return len(checks)
+        return
     details = [f"  x {c.what}: {c.found}" + (f"\n    hint: {c.hint}" if c.hint else "")
                for c in failed]
     message = "\n".join([line] + details)
