@@ -19,9 +19,10 @@ endif
 OLDEST_VENV   ?= .venv-oldest
 OLDEST_PYTHON ?= $(PYTHON)
 OLDEST_STACK  := .ci/colab-stack.txt
-# What `pip install "seminar_utils @ ..."` installs: this repository's committed HEAD, cloned by pip
-# as Colab clones REPO_URL. OLDEST_SOURCE=file://$(CURDIR) installs the working tree instead.
-OLDEST_SOURCE ?= git+file://$(CURDIR)
+# One commit (default HEAD: commit your work first; CI is a fresh clone anyway): pip clones it as
+# Colab's setup cell clones REPO_URL, and its notebooks are run outside the checkout, as in Colab.
+OLDEST_REF    ?= HEAD
+OLDEST_COMMIT := $(shell git rev-parse --verify --quiet "$(OLDEST_REF)^{commit}" 2>/dev/null)
 OLDEST_BUILD  := build/oldest
 OPY           := $(OLDEST_VENV)/bin/python
 
@@ -60,18 +61,23 @@ $(OLDEST_VENV)/.stack: $(OLDEST_STACK)
 # 2. The package, every time, exactly as the setup cell: no constraints, TensorFlow not named; the
 #    check fails if that install moved a pin or if the kernel would import the checkout.
 setup-oldest: $(OLDEST_VENV)/.stack
+	@test -n "$(OLDEST_COMMIT)" || { echo "OLDEST_REF=$(OLDEST_REF): no such commit"; exit 1; }
 	$(OPY) -m pip uninstall --quiet --yes seminar_utils
-	$(OPY) -m pip install --quiet "seminar_utils @ $(OLDEST_SOURCE)"
-	$(OPY) tools/ci_oldest.py check
+	$(OPY) -m pip install --quiet "seminar_utils @ git+file://$(CURDIR)@$(OLDEST_COMMIT)"
+	$(OPY) tools/ci_oldest.py check --commit $(OLDEST_COMMIT)
 
-# Every notebook in smoke, nbval as in `make test`, in the kernel of .venv-oldest; own caches and
-# artifacts (no model saved by the main stack's Keras is loaded); a per-notebook table at the end.
+# Every notebook of that commit in smoke, nbval as in `make test`, in the kernel of .venv-oldest,
+# from build/oldest/notebooks (no checkout beside them); own caches, artifacts (no model saved by
+# the main stack's Keras is loaded) and events file; a per-notebook table at the end.
 test-oldest: setup-oldest mirror
 	rm -rf $(OLDEST_BUILD) && mkdir -p $(OLDEST_BUILD)
-	env -u PYTHONPATH $(OPY) tools/ci_oldest.py check --kernel
+	git archive $(OLDEST_COMMIT) notebooks | tar -x -C $(OLDEST_BUILD)
+	env -u PYTHONPATH $(OPY) tools/ci_oldest.py check --kernel --cwd $(OLDEST_BUILD)/notebooks
 	env -u PYTHONPATH SEMINAR_PROFILE=smoke SEMINAR_CACHE_DIR=$(CURDIR)/$(OLDEST_BUILD)/cache \
 	  SEMINAR_ARTIFACTS_DIR=$(CURDIR)/$(OLDEST_BUILD)/artifacts \
-	  $(OPY) -m pytest -p no:cacheprovider -q --junitxml=$(OLDEST_BUILD)/junit.xml notebooks; \
+	  SEMINAR_RESULTS_FILE=$(CURDIR)/$(OLDEST_BUILD)/events.jsonl \
+	  $(OPY) -m pytest -p no:cacheprovider -q --junitxml=$(OLDEST_BUILD)/junit.xml \
+	  $(OLDEST_BUILD)/notebooks/*.ipynb; \
 	  status=$$?; $(OPY) tools/ci_oldest.py report $(OLDEST_BUILD)/junit.xml; exit $$status
 
 clean:

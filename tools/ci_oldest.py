@@ -1,8 +1,8 @@
 """CI on the oldest supported stack (.venv-oldest, pinned by .ci/colab-stack.txt): check it, report it.
 
-    python tools/ci_oldest.py check [--kernel]  the pins are what runs; seminar_utils is the installed,
-                                                non-editable copy in site-packages, not the checkout
-                                                (--kernel: checked inside a kernel started as nbval does)
+    python tools/ci_oldest.py check [--commit SHA] [--kernel [--cwd DIR]]
+        the pins are what runs; seminar_utils is the installed, non-editable copy in site-packages
+        (of that commit), not the checkout; --kernel: inside a kernel started as nbval starts it
     python tools/ci_oldest.py report JUNIT_XML  one row per notebook: cells, failures, time, first error
 
 Run it with .venv-oldest/bin/python as a script (not ``-m``), so the checkout is not on sys.path.
@@ -58,13 +58,10 @@ def read_pins(path: Path = STACK_FILE) -> dict[str, str]:
     return pins
 
 
-def probe(kernel: bool = False) -> dict[str, Any]:
+def probe(kernel: bool = False, cwd: Path = ROOT / "notebooks") -> dict[str, Any]:
     """Import TensorFlow, Keras, NumPy and seminar_utils here, or in a Jupyter kernel started the
-    way nbval starts it (this interpreter's ipykernel, working directory ``notebooks/``), and
-    say which versions and files were imported.
-
-    >>> sorted(probe())  # doctest: +SKIP
-    ['direct_url', 'executable', 'package', 'prefix', 'purelib', 'versions']
+    way nbval starts it (this interpreter's ipykernel, working directory ``cwd``), and say which
+    versions and files were imported.
     """
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "probe.json"
@@ -74,7 +71,7 @@ def probe(kernel: bool = False) -> dict[str, Any]:
         else:
             import os
             from nbval.kernel import CURRENT_ENV_KERNEL_NAME, start_new_kernel
-            km, kc = start_new_kernel(kernel_name=CURRENT_ENV_KERNEL_NAME, cwd=str(ROOT / "notebooks"),
+            km, kc = start_new_kernel(kernel_name=CURRENT_ENV_KERNEL_NAME, cwd=str(cwd),
                                       stderr=open(os.devnull, "w"))
             try:
                 reply = kc.execute_interactive(code, timeout=300, output_hook=lambda msg: None)
@@ -87,8 +84,10 @@ def probe(kernel: bool = False) -> dict[str, Any]:
         return json.loads(out.read_text())
 
 
-def stack_problems(info: dict[str, Any], pins: dict[str, str], venv: Path) -> list[str]:
-    """What is wrong with a :func:`probe` result for the pins and the virtual environment (empty: fine).
+def stack_problems(info: dict[str, Any], pins: dict[str, str], venv: Path,
+                   commit: str | None = None) -> list[str]:
+    """What is wrong with a :func:`probe` result for the pins, the virtual environment and the
+    commit the package should have been installed from (empty: fine).
 
     >>> stack_problems({"executable": "/v/bin/python", "prefix": "/v", "purelib": "/v/site",
     ...                 "package": "/v/site/seminar_utils/__init__.py", "direct_url": {},
@@ -108,11 +107,15 @@ def stack_problems(info: dict[str, Any], pins: dict[str, str], venv: Path) -> li
         problems.append(f"seminar_utils is imported from {package.parent}, not from {purelib}")
     if info["direct_url"].get("dir_info", {}).get("editable"):
         problems.append("seminar_utils is an editable install; Colab installs a copy")
+    installed = info["direct_url"].get("vcs_info", {}).get("commit_id")
+    if commit and installed != commit:
+        problems.append(f"seminar_utils is installed from commit {installed}, not {commit}")
     return problems
 
 
 def _first_line(text: str) -> str:
-    lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
+    text = re.sub(r"(\x1b|#x1B)\[[0-9;]*m", "", text or "")    # colours (junitxml escapes ESC)
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     errors = [ln for ln in lines if re.match(r"^(E\s+)?\w+(Error|Exception|Exit)\b", ln)]
     return (errors[-1] if errors else lines[-1] if lines else "")[:160]
 
@@ -120,8 +123,6 @@ def _first_line(text: str) -> str:
 def notebook_report(junit_xml: Path) -> list[dict[str, Any]]:
     """One row per notebook of a pytest JUnit file (nbval: one test case per cell): cells, failed
     cells, seconds, and the first failing cell with its error line.
-
-    >>> notebook_report(Path("missing.xml"))  # doctest: +SKIP
     """
     rows: dict[str, dict[str, Any]] = {}
     for case in ET.parse(junit_xml).getroot().iter("testcase"):
@@ -144,6 +145,9 @@ def notebook_report(junit_xml: Path) -> list[dict[str, Any]]:
 
 def _report(junit_xml: Path) -> int:
     from seminar_utils.table import Table
+    if not junit_xml.exists():
+        print(f"No {junit_xml}: pytest stopped before it ran the notebooks.", file=sys.stderr)
+        return 1
     rows = notebook_report(junit_xml)
     total = sum(r["seconds"] for r in rows)
     print(Table(rows, [("notebook", "notebook"), ("cells", "cells"), ("failed", "failed cells"),
@@ -155,11 +159,11 @@ def _report(junit_xml: Path) -> int:
     return 1 if not rows or any(r["failed"] for r in rows) else 0
 
 
-def _check(kernel: bool) -> int:
+def _check(kernel: bool, cwd: Path, commit: str | None) -> int:
     venv = Path(sys.prefix)
     where = "in an nbval kernel" if kernel else "in this interpreter"
-    info = probe(kernel)
-    problems = stack_problems(info, read_pins(), venv)
+    info = probe(kernel, cwd)
+    problems = stack_problems(info, read_pins(), venv, commit)
     for p in problems:
         print(f"oldest stack {where}: {p}", file=sys.stderr)
     url = info["direct_url"]
@@ -176,10 +180,14 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
     check = sub.add_parser("check", help="the pins and the installed package are what is imported")
     check.add_argument("--kernel", action="store_true", help="check inside a kernel started as nbval does")
+    check.add_argument("--cwd", type=Path, default=ROOT / "notebooks", help="the kernel's directory")
+    check.add_argument("--commit", help="the commit seminar_utils must be installed from")
     report = sub.add_parser("report", help="per-notebook summary of a pytest --junitxml file")
     report.add_argument("junit_xml", type=Path)
     args = ap.parse_args(argv)
-    return _check(args.kernel) if args.cmd == "check" else _report(args.junit_xml)
+    if args.cmd == "check":
+        return _check(args.kernel, args.cwd, args.commit)
+    return _report(args.junit_xml)
 
 
 if __name__ == "__main__":
