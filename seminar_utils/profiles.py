@@ -197,7 +197,7 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "06_visualising_convnets": {
         "shared": dict(image_size=150, train_samples=None, validation_samples=None, batch_size=32,
                        regen_epochs=30, learning_rate=1e-3, min_model_accuracy=0.7,
-                       weights="imagenet", classifier_size=224, pattern_size=128, vgg_pattern_size=150,
+                       classifier_size=224, pattern_size=128, vgg_pattern_size=150,
                        pattern_steps=40, pattern_filters=16, pattern_start=32.0,
                        pattern_pixel_step=2.0, explain_per_class=3, display_size=224,
                        occlusion_patch=0.16, occlusion_stride=0.05, min_map_agreement=0.2,
@@ -209,7 +209,7 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
                       pattern_filters=8, explain_per_class=2, display_size=160,
                       occlusion_stride=0.06, min_map_agreement=0.1),
         "smoke": dict(image_size=48, train_samples=200, validation_samples=100, regen_epochs=1,
-                      min_model_accuracy=0.3, weights=None, classifier_size=64, pattern_size=48,
+                      min_model_accuracy=0.3, classifier_size=64, pattern_size=48,
                       vgg_pattern_size=32, pattern_steps=3, pattern_filters=3, explain_per_class=1,
                       display_size=64, occlusion_patch=0.2, occlusion_stride=0.1,
                       min_map_agreement=-1.0),
