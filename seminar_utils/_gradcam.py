@@ -64,7 +64,7 @@ def _explainer(model: Any, x: np.ndarray, layer_name: str | None = None, feature
     """``(keras.Model, are_logits)``: from a new input to [the conv feature map,] the class scores.
 
     With ``feature``, the feature map is that of ``layer_name``, by default the last layer with
-    a 4-D output (also inside a nested base).
+    a 4-D output that is not a pooling layer (also inside a nested base).
     """
     import keras
     ensure_built(model, x)
@@ -81,7 +81,11 @@ def _explainer(model: Any, x: np.ndarray, layer_name: str | None = None, feature
         if not convs:
             raise ValueError(f"Model {model.name!r} has no layer with a 4-D output (batch, height, "
                              "width, channels), so there is no convolutional feature map to explain.")
-        target = convs[-1][0]
+        # The last feature map that is not a pooling layer's: pooling only coarsens the map
+        # (VGG16: block5_conv3, not block5_pool), as keras.io names the last convolution.
+        pooling = (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)
+        target = next((layer for layer, _ in reversed(convs) if not isinstance(layer, pooling)),
+                      convs[-1][0])
     maps = tr.output_of(target)
     if maps is None:
         raise not_reached(model, target)
@@ -103,8 +107,9 @@ def grad_cam(model: Any, images: Any, class_index: int | Sequence[int] | None = 
     class scores]; ``ReLU(sum_k w_k A_k)`` with ``w_k`` the spatial mean of ``d score / d A_k``
     (tf.GradientTape), in the formula's order (the ReLU keeps evidence *for* the class at the
     feature map's resolution); then resized (bilinear) to the image size and divided by its
-    maximum, so each map lies in [0, 1] (an all-zero map stays zero). ``layer_name`` defaults to the last
-    layer with a 4-D output, also inside a nested base (``"conv2"`` or ``"base/conv2"``).
+    maximum, so each map lies in [0, 1] (an all-zero map stays zero). ``layer_name`` defaults
+    to the last layer with a 4-D output that is not a pooling layer (the last convolution or its
+    activation), also inside a nested base; name another as ``"conv2"`` or ``"base/conv2"``.
 
     ``class_index``: None for the predicted class of each image, an int, or one per image.
     The score is the class logit where the output softmax/sigmoid can be taken off, else the

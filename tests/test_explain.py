@@ -333,6 +333,19 @@ def test_grad_cam_all_zero_map_stays_zero_without_nan():
 
 
 
+def test_grad_cam_default_layer_is_the_last_convolution_not_a_pooling_layer():
+    """conv -> pool -> Flatten -> Dense: the default is the convolution (the pool only coarsens)."""
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input((16, 16, 3)),
+                              keras.layers.Conv2D(4, 3, activation="relu", name="conv"),
+                              keras.layers.MaxPooling2D(name="pool"), keras.layers.Flatten(),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    x = np.random.default_rng(0).uniform(0, 1, (3, 16, 16, 3)).astype("float32")
+    default = explain.grad_cam(model, x)
+    np.testing.assert_array_equal(default, explain.grad_cam(model, x, layer_name="conv"))
+    assert np.abs(default - explain.grad_cam(model, x, layer_name="pool")).max() > 0.05
+    assert explain.conv_layer_names(model) == ["conv", "pool"]      # both remain choosable
+
 def test_grad_cam_applies_the_relu_before_upsampling():
     """ReLU(sum_k w_k A_k) on the feature map, then the bilinear resize (the formula's order).
 
