@@ -1,10 +1,11 @@
 """ImageDataGenerator-style settings as Keras 3 random layers (notebook 02).
 
-The source augments with Keras 2's ``ImageDataGenerator(rotation_range=40, ...)``, gone from
-Keras 3. :func:`build_augmentation` reads the same arguments and returns a ``keras.Sequential``
+The source augments with Keras 2's ``ImageDataGenerator(rotation_range=40, ...)``, absent from
+``keras.preprocessing`` in Keras 3. :func:`build_augmentation` reads the same arguments and returns a ``keras.Sequential``
 of random layers on float images in [0, 255], ending with :class:`ClipToRange`; it runs on
 batches in ``tf.data`` (:func:`augment_dataset`) or as the first block of a model.
-``SETTINGS_HELP`` says what each setting becomes (:func:`describe_settings`, for a dict). Two
+``SETTINGS_HELP`` says what each setting becomes (:func:`describe_settings`, for a dict;
+:func:`layer_ranges` compares a pipeline with another). Two
 differ from their Keras namesakes: ``shear_range`` is an angle in degrees (RandomShear takes
 its tangent) and ``brightness_range`` multiplies (RandomBrightness adds). ``fused=True`` makes
 the geometric transforms one :class:`~seminar_utils.affine.RandomAffine` resampling, about a
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = ["SOURCE_SETTINGS", "SETTINGS_HELP", "check_settings", "describe_settings",
-           "transform_layers", "build_augmentation", "ClipToRange", "RandomBrightnessScale",
+           "layer_ranges", "transform_layers", "build_augmentation", "ClipToRange", "RandomBrightnessScale",
            "RandomGaussianNoise", "show_transforms", "show_augmented_batch", "augment_dataset"]
 
 
@@ -134,10 +135,9 @@ def describe_settings(settings: Mapping[str, Any] = SOURCE_SETTINGS) -> list[tup
     >>> describe_settings({"rotation_range": 40})[0]
     ('rotation_range=40', 'RandomRotation(factor=(-0.1111, 0.1111), fill_mode=nearest)')
     """
-    rows = []
-    for name, layer in transform_layers(settings).items():
-        rows.append((_label(name, settings), _layer_call(layer)))
-    return rows
+    return [(_label(name, settings), f"{type(layer).__name__}("
+             + ", ".join(f"{k}={v}" for k, v in _ranges(layer).items() if k != "y_factor") + ")")
+            for name, layer in transform_layers(settings).items()]
 
 
 def _label(name: str, settings: Mapping[str, Any]) -> str:
@@ -146,21 +146,59 @@ def _label(name: str, settings: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={settings[k]!r}" for k in keys if k in settings and settings[k])
 
 
-def _layer_call(layer: keras.layers.Layer) -> str:
-    keep = {"factor", "height_factor", "width_factor", "x_factor", "mode", "fill_mode",
-            "value_range", "stddev", "lower", "upper", "rotation", "shear", "zoom",
-            "width_shift", "height_shift"}
-    cfg = layer.get_config()
-    args = []
-    for k, v in cfg.items():
-        if k not in keep or v is None:
+# Config keys that say what a random layer draws; a float factor f means [-f, f] to Keras.
+_RANGE_KEYS = ("factor", "height_factor", "width_factor", "x_factor", "y_factor", "mode",
+               "fill_mode", "value_range", "stddev", "lower", "upper", "rotation", "shear", "zoom",
+               "width_shift", "height_shift")
+_FACTORS = ("factor", "height_factor", "width_factor", "x_factor")
+
+
+def _ranges(layer: keras.layers.Layer) -> dict[str, Any]:
+    """The range settings of one layer's config, floats rounded, float factors as (-f, f)."""
+    out = {}
+    for k, v in layer.get_config().items():
+        if k not in _RANGE_KEYS or v is None:
             continue
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and k in _FACTORS:
+            v = (-abs(float(v)), abs(float(v)))
         if isinstance(v, float):
             v = round(v, 4)
         elif isinstance(v, (tuple, list)):
-            v = tuple(round(x, 4) if isinstance(x, float) else x for x in v)
-        args.append(f"{k}={v}")
-    return f"{type(layer).__name__}({', '.join(args)})"
+            v = tuple(round(float(x), 4) + 0.0 if isinstance(x, (int, float)) else x for x in v)
+        out[k] = v
+    return out
+
+
+def layer_ranges(augmentation: keras.layers.Layer) -> dict[str, dict[str, Any]]:
+    """What the random layers of an augmentation draw: layer type -> its ranges, normalised.
+
+    Two pipelines that agree here draw the same transforms, whatever their layer names, seeds
+    or order: a hand-written ``keras.Sequential`` can be compared with :func:`build_augmentation`.
+    A type that appears twice (one ``RandomTranslation`` per axis) is merged: a zero range
+    gives way to the other layer's.
+
+    >>> layer_ranges(keras.Sequential([keras.layers.RandomRotation(0.1)]))
+    {'RandomRotation': {'factor': (-0.1, 0.1), 'fill_mode': 'reflect'}}
+    """
+    out: dict[str, dict[str, Any]] = {}
+    stack = list(getattr(augmentation, "layers", [augmentation]))
+    while stack:
+        layer = stack.pop(0)
+        if isinstance(layer, keras.Sequential):
+            stack[:0] = layer.layers
+        elif type(layer).__name__.startswith("Random"):
+            merged = out.setdefault(type(layer).__name__, {})
+            for k, v in _ranges(layer).items():
+                old = merged.get(k)
+                if old is None or (not _nonzero(old) and _nonzero(v)):
+                    merged[k] = v
+                elif old != v and _nonzero(v):
+                    merged[k] = (old, v)
+    return out
+
+
+def _nonzero(v: Any) -> bool:
+    return any(v) if isinstance(v, tuple) else bool(v)
 
 
 # --------------------------------------------------------------------------- custom layers

@@ -150,6 +150,34 @@ def test_describe_settings_maps_source_to_layers():
     assert "x_factor=(-0.0035, 0.0035)" in rows["shear_range=0.2"]
 
 
+def test_layer_ranges_compare_a_hand_written_pipeline_with_the_builder():
+    L = keras.layers
+    k = math.tan(math.radians(0.2))
+    hand = keras.Sequential([
+        L.RandomFlip("horizontal"),                          # order and names do not matter
+        L.RandomRotation(40 / 360, fill_mode="nearest"),
+        L.RandomTranslation(0.2, 0.0, fill_mode="nearest"),  # one layer per axis is merged
+        L.RandomTranslation(0.0, 0.2, fill_mode="nearest"),
+        L.RandomShear(x_factor=k, y_factor=0.0, fill_mode="nearest"),
+        L.RandomZoom((-0.2, 0.2), (-0.2, 0.2), fill_mode="nearest"),
+    ])
+    built = A.layer_ranges(A.build_augmentation(A.SOURCE_SETTINGS, seed=0))
+    assert A.layer_ranges(hand) == built
+    assert built["RandomTranslation"] == {"height_factor": (-0.2, 0.2), "width_factor": (-0.2, 0.2),
+                                          "fill_mode": "nearest"}
+    assert "ClipToRange" not in built  # only the random layers
+    # a keep-aspect zoom (width_factor None) or another fill mode is a visible difference
+    other = A.layer_ranges(keras.Sequential([L.RandomZoom(0.2), L.RandomRotation(40 / 360)]))
+    assert other["RandomZoom"] == {"height_factor": (-0.2, 0.2), "fill_mode": "reflect"}
+    assert other["RandomRotation"] != built["RandomRotation"]
+    # two different ranges for one type are both kept, so they cannot pass for either
+    both = A.layer_ranges(keras.Sequential([L.RandomRotation(0.1), L.RandomRotation(0.2)]))
+    assert both["RandomRotation"]["factor"] == ((-0.1, 0.1), (-0.2, 0.2))
+    fused = A.layer_ranges(A.build_augmentation(A.SOURCE_SETTINGS, fused=True))
+    assert fused == {"RandomAffine": {"rotation": 40.0, "width_shift": 0.2, "height_shift": 0.2,
+                                      "shear": 0.2, "zoom": (0.8, 1.2), "fill_mode": "nearest"}}
+
+
 # --------------------------------------------------------------------------- shear: degrees -> factor
 
 def test_shear_range_is_degrees_and_becomes_a_random_shear_slope():
