@@ -50,7 +50,8 @@ test: setup mirror
 	$(PY) -m pytest
 
 # 1. Colab's TensorFlow / Keras / NumPy, pinned, and the test tools, constrained by the same pins
-#    (Colab preinstalls ipykernel too). Both venvs use pip's default cache (shared downloads).
+#    (Colab preinstalls ipykernel too). Both venvs share pip's default cache (downloads reused
+#    where the index sends cache headers; the registry proxy here sends none, so nothing is kept).
 $(OLDEST_VENV)/.stack: $(OLDEST_STACK)
 	rm -rf $(OLDEST_VENV)
 	$(OLDEST_PYTHON) -m venv $(OLDEST_VENV)
