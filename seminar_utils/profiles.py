@@ -63,17 +63,31 @@ class Settings(dict):
 # better than chance"). `minutes`: the expected run time of a notebook's long cells in that
 # profile, printed beforehand when over 5 minutes (heads_up). gpu times are for a Colab T4.
 SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
+    # The sweeps (learning rate, batch size) and the exercises train fresh CNNs on the first
+    # `sweep_samples` training digits for `sweep_epochs`, validated on the last
+    # `sweep_validation_samples`: a few seconds each on 2 CPU cores, in every profile. Targets
+    # from 3-4 seeds in quick: lr 1e-3 minus lr 0.3 ~0.85 (0.3 died at every seed), batch 32 minus
+    # batch 1024 ~0.155 (std 0.03), GAP 0.94, BN + Dropout 0.97, Adam 4e-3 at batch 1024 +0.09.
     "01_cnn_basics": {
         "shared": dict(train_samples=None, test_samples=None, epochs=10, dense_epochs=10,
                        batch_size=128, min_cnn_test_accuracy=0.99, min_dense_test_accuracy=0.975,
-                       min_standin_accuracy=0.5, minutes={}),
+                       min_standin_accuracy=0.5, sweep_samples=6000,
+                       sweep_validation_samples=5000, sweep_epochs=3,
+                       sweep_learning_rates=[1e-5, 1e-3, 0.3], sweep_batch_sizes=[32, 128, 1024],
+                       exercise_batch_size=32, min_learning_rate_gap=0.5, max_stuck_classes=2,
+                       min_batch_size_gap=0.05,
+                       exercise_floors=dict(gap=0.85, regularised=0.9, large_batch_gain=0.02),
+                       minutes={}),
         "full": {},
         "gpu": {},
         "quick": dict(epochs=4, dense_epochs=3, min_cnn_test_accuracy=0.985,
                       min_dense_test_accuracy=0.95),
         "smoke": dict(train_samples=3000, test_samples=500, epochs=1, dense_epochs=1, batch_size=64,
                       min_cnn_test_accuracy=0.7, min_dense_test_accuracy=0.7,
-                      min_standin_accuracy=0.3),
+                      min_standin_accuracy=0.3, sweep_samples=1000, sweep_validation_samples=500,
+                      sweep_epochs=1, min_learning_rate_gap=-1.0, max_stuck_classes=10,
+                      min_batch_size_gap=-1.0,
+                      exercise_floors=dict(gap=0.1, regularised=0.1, large_batch_gain=-1.0)),
     },
     # The source: 150x150, Adam(1e-4), 30 epochs without and 100 with augmentation (~70-72 % vs
     # ~82 % validation). quick trains at 64x64 with a higher learning rate so that both stories
