@@ -1,7 +1,7 @@
 """Measure the seed-to-seed spread of every metric the notebooks record, once per profile.
 
-    python perf/seed_spread.py --profile quick --seeds 1 2 3            # every notebook
-    python perf/seed_spread.py --profile quick --seeds 1 2 3 03 05      # only 03 and 05
+    python perf/seed_spread.py --profile quick --seeds 1,2,3            # every notebook
+    python perf/seed_spread.py --profile quick --seeds 1,2,3 03 05      # only 03 and 05
 
 Each selected notebook runs once per seed (its SEED parameter; the data subsets stay fixed, the
 weight initialisation, shuffling, augmentation and mixup draws change). The metrics it records
@@ -51,7 +51,8 @@ def aggregate(runs: dict[int, dict]) -> dict[str, dict]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--profile", default="quick", choices=["full", "gpu", "quick", "smoke"])
-    ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    ap.add_argument("--seeds", type=lambda v: [int(x) for x in v.split(",")], default=[1, 2, 3],
+                    help="comma-separated seeds, e.g. 1,2,3")
     ap.add_argument("--out", default=None, help="default data/reference/seed_spread_<profile>.json")
     ap.add_argument("select", nargs="*", help="notebooks whose file name contains one of these")
     args = ap.parse_args(argv)
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     payload = {"context": {**context, "seeds": args.seeds,
                            "measured": time.strftime("%Y-%m-%d"),
                            "how": "python perf/seed_spread.py --profile {} --seeds {}".format(
-                               args.profile, " ".join(map(str, args.seeds)))},
+                               args.profile, ",".join(map(str, args.seeds)))},
                "notebooks": {**previous.get("notebooks", {}), **measured}}
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(payload, indent=1) + "\n")

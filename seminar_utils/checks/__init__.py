@@ -18,6 +18,14 @@ __all__ = ["Check", "ExerciseFailed", "verify", "equal", "close", "at_least", "a
            "has_shape", "is_true"]
 
 
+def __getattr__(name: str):
+    """``checks.nb01`` ... ``checks.nb07`` are imported on first use."""
+    if name.startswith("nb") and name[2:].isdigit():
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 class ExerciseFailed(AssertionError):
     """An exercise's answer failed at least one of its checks (the message lists them)."""
 

@@ -112,7 +112,8 @@ def banner(message: str) -> str:
     # hello #
     #########
     """
-    lines = [part for line in message.splitlines() for part in (textwrap.wrap(line, 96) or [""])]
+    lines = [part for line in message.splitlines()
+             for part in (textwrap.wrap(line, 96, break_on_hyphens=False) or [""])]
     width = max(len(x) for x in lines) + 4
     text = "\n".join(["#" * width] + [f"# {x.ljust(width - 4)} #" for x in lines] + ["#" * width])
     print(text)
