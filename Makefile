@@ -17,7 +17,8 @@ endif
 # The oldest supported stack (what Colab ships, pinned in .ci/colab-stack.txt): its own venv, the
 # course package installed as the Colab setup cell installs it, the smoke notebooks under nbval.
 OLDEST_VENV   ?= .venv-oldest
-OLDEST_PYTHON ?= $(PYTHON)
+# Colab runs Python 3.12: use it when this machine has it.
+OLDEST_PYTHON ?= $(shell command -v python3.12 2>/dev/null || echo $(PYTHON))
 OLDEST_STACK  := .ci/colab-stack.txt
 # One commit (default HEAD: commit your work first; CI is a fresh clone anyway): pip clones it as
 # Colab's setup cell clones REPO_URL, and its notebooks are run outside the checkout, as in Colab.
@@ -26,7 +27,7 @@ OLDEST_COMMIT := $(shell git rev-parse --verify --quiet "$(OLDEST_REF)^{commit}"
 OLDEST_BUILD  := build/oldest
 OPY           := $(OLDEST_VENV)/bin/python
 
-.PHONY: setup run test mirror clean setup-oldest test-oldest
+.PHONY: setup run test mirror clean setup-oldest test-oldest test-imagenet compare student grade
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +49,22 @@ run: setup mirror
 
 test: setup mirror
 	$(PY) -m pytest
+
+# Notebooks 04-07 down the ImageNet-weights branch, with generated weight files (tests/test_imagenet_branch.py).
+test-imagenet: setup mirror
+	$(PY) -m pytest -p no:cacheprovider -m imagenet tests/test_imagenet_branch.py
+
+# This run's results against the baseline of its profile (drift table; exit 1 on a bad move).
+compare: setup
+	$(PY) tools/compare_runs.py data/reference/baseline_$(PROFILE).json build/$(PROFILE)/results.json \
+	  --figure build/$(PROFILE)/drift.png
+
+# The student release (solutions out, hints and checks in) and grading, with nbgrader.
+student: setup
+	$(PY) tools/classroom.py release
+grade: setup mirror
+	@test -n "$(SUBMISSIONS)" || { echo "make grade SUBMISSIONS=folder (folder/<learner>/NN_name.ipynb)"; exit 1; }
+	$(PY) tools/classroom.py grade $(SUBMISSIONS)
 
 # 1. Colab's TensorFlow / Keras / NumPy, pinned, and the test tools, constrained by the same pins
 #    (Colab preinstalls ipykernel too). Both venvs share pip's default cache (downloads reused

@@ -41,11 +41,14 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_sessionfinish(session):
-    if not _RUNS or os.environ.get("SEMINAR_RESULTS_FILE") != str(_EVENTS):
+    """results.json beside the events (build/<profile>/, or e.g. build/oldest/ for that stack)."""
+    events = os.environ.get("SEMINAR_RESULTS_FILE")
+    if not _RUNS or not events:
         return
     sys.path.insert(0, str(ROOT / "tools"))
     import run_notebooks
     results = [{"notebook": name, "ok": r["ok"], "error": r["error"],
-                "seconds": round(r["seconds"], 1), "events": str(_EVENTS)}
+                "seconds": round(r["seconds"], 1), "events": events}
                for name, r in sorted(_RUNS.items())]
-    run_notebooks.write_results(_OUT, results, os.environ["SEMINAR_PROFILE"])
+    out = _OUT if events == str(_EVENTS) else Path(events).parent
+    run_notebooks.write_results(out, results, os.environ["SEMINAR_PROFILE"])
