@@ -29,7 +29,9 @@ from seminar_utils import augment  # noqa: E402
 from seminar_utils import benchmark as B  # noqa: E402
 from seminar_utils.benchmark import measure, runner  # noqa: E402
 from seminar_utils.env import device_label  # noqa: E402
+from seminar_utils.data import AssetUnavailable, asset_report  # noqa: E402
 from seminar_utils.table import Table  # noqa: E402
+from weights_files import assert_same_weights, write_published_file  # noqa: E402
 from seminar_utils.profiles import PROFILES, SETTINGS, get_settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,7 +88,7 @@ def test_profile_settings_build_a_config_in_every_profile():
     block = SETTINGS[NOTEBOOK]
     assert all(set(block[p]) <= set(block["shared"]) for p in PROFILES)   # overrides only
     configs = {p: B.BenchmarkConfig.from_settings(get_settings(NOTEBOOK, p), p) for p in PROFILES}
-    assert configs["smoke"].weights is None
+    assert configs["smoke"].weights == "local-or-random"        # never a download in CI
     assert configs["quick"].weights == "imagenet-or-random"
     assert configs["gpu"].weights == configs["full"].weights == "imagenet"
     assert configs["full"].epochs == 20 and configs["full"].batch_size == 128   # the source's
@@ -94,8 +96,10 @@ def test_profile_settings_build_a_config_in_every_profile():
     assert configs["smoke"].epochs <= configs["quick"].epochs <= configs["full"].epochs
     assert configs["gpu"].epochs <= configs["full"].epochs
     assert all(c.augment and c.augmentation == B.SOURCE_AUGMENTATION for c in configs.values())
-    with pytest.raises(ValueError, match="weights must be"):
+    with pytest.raises(ValueError, match="weights must be one of 'imagenet', 'imagenet-or-random', "
+                                         "'local-or-random', None"):
         B.BenchmarkConfig(weights="imagenet21k")
+    assert set(B.WEIGHT_POLICIES) == {"imagenet", "imagenet-or-random", "local-or-random", None}
 
 
 # ----------------------------------------------------------------------------- CSV and table
@@ -205,6 +209,9 @@ def test_run_one_measures_what_it_says(tmp_path):
     assert [x["model"] for x in t] == ["MobileNet"] and t[0]["isolation"].startswith("in-process")
     again = B.run_benchmark(["MobileNet"], data, cfg, path, isolate=False, verbose=0)
     assert again[0]["finished_at"] == t[0]["finished_at"]
+    # the weights each row used are in this process's asset report (a child's report is lost)
+    rec = {r.name: r for r in asset_report()}["MobileNet ImageNet weights"]
+    assert (rec.source, rec.note) == ("stand-in", "random (weights=None)")
 
 
 def test_a_different_setting_or_dataset_is_a_different_run():
@@ -234,7 +241,7 @@ def test_data_file_round_trip(tmp_path):
 
 def test_the_augmentation_is_the_source_settings_through_build_augmentation():
     cfg = B.BenchmarkConfig(seed=3)
-    model, weights = measure._build("MobileNet", tiny_data(), cfg)
+    model, weights = B.build_model("MobileNet", tiny_data(), cfg)
     assert weights == "random (weights=None)"
     aug = model.get_layer("augmentation")
     expected = augment.build_augmentation(B.SOURCE_AUGMENTATION, seed=3)
@@ -246,7 +253,7 @@ def test_the_augmentation_is_the_source_settings_through_build_augmentation():
     assert aug.get_layer("zoom_range").get_config()["height_factor"] == pytest.approx((-0.3, 0.3))
     shift = aug.get_layer("shift").get_config()
     assert (shift["height_factor"], shift["width_factor"]) == (0.2, 0.2)
-    model, _ = measure._build("MobileNet", tiny_data(), B.BenchmarkConfig(augment=False))
+    model, _ = B.build_model("MobileNet", tiny_data(), B.BenchmarkConfig(augment=False))
     assert "augmentation" not in [layer.name for layer in model.layers]
 
 
@@ -261,6 +268,74 @@ def test_memory_mb_reads_current_and_peak():
     assert after < grown - 50                         # freed ...
     assert peak_after > grown - 5                     # ... but the peak stays (kernel counters
     assert peak_after - after > 50                    # lag by a few pages, hence the 5 MB)
+
+
+# ----------------------------------------------------------------------------- ImageNet weights
+
+@pytest.fixture
+def offline_mirror(tmp_path, monkeypatch):
+    """An offline mirror with MobileNetV2's published no-top file (random values) and nothing
+    else; no download allowed, and any connection attempt fails the test."""
+    import socket
+    mirror = tmp_path / "mirror"
+    path = write_published_file("MobileNetV2", mirror / "models")
+    monkeypatch.setenv("SEMINAR_DATA_MIRROR", str(mirror))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setenv("SEMINAR_OFFLINE", "1")
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("a network connection was attempted")
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    return path
+
+
+def test_imagenet_available_answers_from_local_files_without_building(offline_mirror, monkeypatch):
+    assert not B.imagenet_available("VGG16")                   # offline, no file: False at once
+    assert not B.imagenet_available("VGG16", download=False)
+
+    def built(*args, **kwargs):
+        raise AssertionError("a model was built")
+    monkeypatch.setattr(bb, "build_backbone", built)
+    assert B.imagenet_available("MobileNetV2", size=224)       # the mirror's file, nothing built
+    assert B.imagenet_available("MobileNetV2", download=False, size=32)   # 32 px loads the 224 file
+    assert not B.imagenet_available("MobileNetV2", download=False)        # 96 px has its own file
+    cached = write_published_file("VGG16", Path(os.environ["KERAS_HOME"]) / "models")
+    assert cached.exists() and B.imagenet_available("VGG16", download=False)   # Keras's cache
+
+
+def test_weights_plan_decides_before_anything_trains(offline_mirror):
+    names = ["MobileNetV2", "VGG16"]
+    for policy in ("local-or-random", "imagenet-or-random"):
+        config, plan = B.weights_plan(names, B.BenchmarkConfig(weights=policy))
+        assert plan == {"MobileNetV2": True, "VGG16": False}
+        assert config.weights == "local-or-random"      # no child waits for a download that fails
+    with pytest.raises(AssetUnavailable, match=r"ImageNet weights of VGG16 are not in the offline"):
+        B.weights_plan(names, B.BenchmarkConfig(weights="imagenet"))
+    config, plan = B.weights_plan(["mobilenetv2"], B.BenchmarkConfig(weights="imagenet"))
+    assert plan == {"MobileNetV2": True} and config.weights == "imagenet"
+    assert B.weights_plan(names, B.BenchmarkConfig())[1] == {"MobileNetV2": False, "VGG16": False}
+
+
+def test_build_model_takes_local_imagenet_weights_and_says_so(offline_mirror):
+    config = B.BenchmarkConfig(weights="local-or-random", augment=False)
+    model, label = B.build_model("MobileNetV2", tiny_data(), config)
+    assert label == "imagenet (mirror)"
+    assert_same_weights(model.get_layer("backbone"), offline_mirror)   # the file's values
+    assert model.get_layer("backbone").trainable is False
+    _, label = B.build_model("MobileNet", tiny_data(), config)
+    assert label == "random (no local ImageNet file)"
+    with pytest.raises(AssetUnavailable):
+        B.build_model("MobileNet", tiny_data(), B.BenchmarkConfig(weights="imagenet"))
+    _, label = B.build_model("MobileNet", tiny_data(),
+                             B.BenchmarkConfig(weights="imagenet-or-random", augment=False))
+    assert label == "random (ImageNet weights unavailable)"
+
+
+def test_cpu_share_splits_the_cores_between_workers():
+    cores = len(os.sched_getaffinity(0))
+    assert B.cpu_share(1) == 0                         # one worker: TensorFlow's own default
+    assert B.cpu_share(2) == max(1, cores // 2)
+    assert B.cpu_share(cores * 4) == 1
 
 
 # ----------------------------------------------------------------------------- the command line
@@ -324,18 +399,23 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path):
     rows = _rows(csv_path)
     assert sorted(rows) == sorted(models)
     assert rows["MobileNet"]["finished_at"] == first["finished_at"]    # not run again
-    assert all(r["isolation"] == "child process" and r["epochs"] == 1 for r in rows.values())
+    threads = B.cpu_share(2)                      # smoke trains two models at a time
+    expected = "child process" + (f", {threads} thread{'s' * (threads > 1)}" if threads else "")
+    assert all(r["isolation"] == expected and r["epochs"] == 1 and r["workers"] == 2
+               for r in rows.values())
     assert len({r["run_id"] for r in rows.values()}) == 1
     # every child had its own process: the peaks are per model, not a running maximum
     assert all(r["peak_rss_mb"] > 100 for r in rows.values())
 
 
-def test_share_gpu_memory_is_a_no_op_without_a_gpu():
+def test_share_gpu_memory_is_a_no_op_without_a_gpu(monkeypatch):
     import tensorflow as tf
     if tf.config.list_physical_devices("GPU"):
         pytest.skip("a GPU is visible")
     assert B.share_gpu_memory() == []
+    monkeypatch.setenv("SEMINAR_RESULTS_FILE", "/tmp/events.jsonl")
     env = runner._child_env()
+    assert "SEMINAR_RESULTS_FILE" not in env        # the parent records what a child measured
     assert env["TF_FORCE_GPU_ALLOW_GROWTH"] in {"true", os.environ.get("TF_FORCE_GPU_ALLOW_GROWTH")}
     assert env["PYTHONUNBUFFERED"] == "1"
     assert env["PYTHONPATH"].split(os.pathsep)[0] == str(ROOT)    # the package's parent

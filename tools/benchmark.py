@@ -17,7 +17,8 @@ from typing import Sequence
 
 NOTEBOOK = "07_pretrained_benchmark"
 _OVERRIDES = (("--train-samples", int), ("--val-samples", int), ("--test-samples", int),
-              ("--epochs", int), ("--batch-size", int), ("--image-size", str), ("--weights", str))
+              ("--epochs", int), ("--batch-size", int), ("--image-size", str), ("--weights", str),
+              ("--seed", int))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -62,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         data = benchmark.cifar10_splits(profile, settings["train_samples"],
                                         settings["val_samples"], settings["test_samples"],
-                                        seed=config.seed)
+                                        seed=int(settings.get("data_seed", 42)))
     csv_path = Path(args.csv) if args.csv else artifact_path("07_benchmark.csv", profile)
     workers = args.workers or int(settings.get("workers", 1))
     table = benchmark.run_benchmark(models, data, config, csv_path, redo=args.redo,

@@ -10,16 +10,17 @@ each, resumable), ``results`` (the CSV, the tables), ``plots``. Shell: ``python 
 75
 """
 
-from .config import (SOURCE_AUGMENTATION, BenchmarkConfig, BenchmarkData, check_models,
-                     cifar10_splits, input_size)
-from .measure import imagenet_available, memory_mb, run_one
+from .config import (SOURCE_AUGMENTATION, WEIGHT_POLICIES, BenchmarkConfig, BenchmarkData,
+                     check_models, cifar10_splits, input_size)
+from .measure import build_model, imagenet_available, memory_mb, run_one, weights_plan
 from .plots import pareto_front, plot_tradeoff
 from .results import (COLUMNS, REFERENCE_FILE, ResultTable, append_row, load_reference,
                       read_results, run_id)
-from .runner import BenchmarkError, run_benchmark, share_gpu_memory
+from .runner import BenchmarkError, cpu_share, run_benchmark, share_gpu_memory
 
-__all__ = ["SOURCE_AUGMENTATION", "BenchmarkConfig", "BenchmarkData", "check_models",
-           "cifar10_splits", "input_size", "imagenet_available", "memory_mb", "run_one",
+__all__ = ["SOURCE_AUGMENTATION", "WEIGHT_POLICIES", "BenchmarkConfig", "BenchmarkData",
+           "check_models", "cifar10_splits", "input_size", "build_model", "imagenet_available",
+           "memory_mb", "run_one", "weights_plan", "cpu_share",
            "pareto_front", "plot_tradeoff", "COLUMNS", "REFERENCE_FILE", "ResultTable",
            "append_row", "load_reference", "read_results", "run_id", "BenchmarkError",
            "run_benchmark", "share_gpu_memory"]

@@ -20,17 +20,23 @@ import numpy as np
 
 from ..backbones import get_spec, names as backbone_names
 
-__all__ = ["SOURCE_AUGMENTATION", "BenchmarkConfig", "BenchmarkData", "cifar10_splits",
-           "input_size", "check_models"]
+__all__ = ["SOURCE_AUGMENTATION", "WEIGHT_POLICIES", "BenchmarkConfig", "BenchmarkData",
+           "cifar10_splits", "input_size", "check_models"]
 
-#: The source project's transforms (seed 004, section 2.1) as ImageDataGenerator-style
+#: The source project's transforms (its section 2.1) as ImageDataGenerator-style
 #: settings for :func:`seminar_utils.augment.build_augmentation`.
 SOURCE_AUGMENTATION: dict[str, Any] = {
     "rotation_range": 30, "width_shift_range": 0.2, "height_shift_range": 0.2,
     "zoom_range": 0.3, "horizontal_flip": True, "fill_mode": "nearest",
 }
 
-_WEIGHTS = (None, "imagenet", "imagenet-or-random")
+#: The weight policies: what a model is built with, and what happens without ImageNet weights.
+WEIGHT_POLICIES: dict[str | None, str] = {
+    "imagenet": "ImageNet weights (a local file, else a download); none to be had is an error",
+    "imagenet-or-random": "ImageNet weights (a local file, else a download), else random",
+    "local-or-random": "ImageNet weights from a local file only (mirror, Keras cache), else random",
+    None: "random weights (weights=None)",
+}
 
 
 @dataclass(frozen=True)
@@ -38,10 +44,10 @@ class BenchmarkConfig:
     """What every model of one benchmark run shares.
 
     ``image_size``: an int, or ``"native"`` for each model's ImageNet size; a model whose
-    minimum is larger gets its minimum (:func:`input_size`). ``weights``: ``"imagenet"`` (must
-    be available), ``"imagenet-or-random"`` (random when ImageNet weights cannot be had, said in
-    the ``weights`` column) or ``None`` (random, offline-safe). ``augmentation``: the
-    ImageDataGenerator-style settings applied when ``augment`` is true.
+    minimum is larger gets its minimum (:func:`input_size`). ``weights``: one of
+    :data:`WEIGHT_POLICIES` (``"imagenet"``, ``"imagenet-or-random"``, ``"local-or-random"``:
+    never a download, or ``None``); every row's ``weights`` column says what it got.
+    ``augmentation``: the ImageDataGenerator-style settings applied when ``augment`` is true.
 
     >>> BenchmarkConfig(profile="smoke", epochs=1).epochs
     1
@@ -60,8 +66,8 @@ class BenchmarkConfig:
     dropout: float = 0.5
 
     def __post_init__(self) -> None:
-        if self.weights not in _WEIGHTS:
-            raise ValueError(f"weights must be 'imagenet', 'imagenet-or-random' or None; "
+        if self.weights not in WEIGHT_POLICIES:
+            raise ValueError(f"weights must be one of {', '.join(map(repr, WEIGHT_POLICIES))}; "
                              f"got {self.weights!r}.")
 
     def to_dict(self) -> dict[str, Any]:

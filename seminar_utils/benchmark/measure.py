@@ -16,14 +16,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
 from ..backbones import get_spec
 from .config import BenchmarkConfig, BenchmarkData, input_size
 
-__all__ = ["run_one", "memory_mb", "imagenet_available"]
+__all__ = ["run_one", "build_model", "memory_mb", "imagenet_available", "weights_plan"]
 
 
 def memory_mb() -> tuple[float, float]:
@@ -70,23 +70,70 @@ def _reset_peak_memory() -> bool:
         return False
 
 
-def imagenet_available(name: str = "MobileNetV2") -> bool:
-    """Whether ImageNet weights of ``name`` can be had here (the Keras cache, or a download).
+def imagenet_available(name: str = "MobileNetV2", download: bool = True,
+                       size: int | None = None) -> bool:
+    """Whether ImageNet weights of ``name`` can be had here: a local file, or a download.
 
-    Builds the backbone once, small, with ``weights="imagenet"``; offline without the file this
-    fails within seconds and returns False.
+    A file in the offline mirror or the Keras cache answers at once (nothing is built). Without
+    one, ``download=True`` builds the backbone once with ``weights="imagenet"`` at ``size``
+    (default: 96 px or the model's minimum), which downloads the file into Keras's cache or
+    fails (at once with ``SEMINAR_OFFLINE=1``); ``download=False`` says False straight away.
 
-    >>> isinstance(imagenet_available(), bool)  # doctest: +SKIP
-    True
+    >>> imagenet_available("VGG16", download=False)     # no local file here  # doctest: +SKIP
+    False
     """
     from ..backbones import build_backbone
     from ..data import AssetUnavailable
+    from ..weights import locate
     spec = get_spec(name)
-    try:   # 96 px: a size MobileNet V1/V2 have ImageNet weights for (no warning), cheap to build
-        build_backbone(spec.name, max(spec.min_size, 96), weights="imagenet")
+    size = max(spec.min_size, 96) if size is None else int(size)
+    try:
+        if locate(spec.name, size=size, download=False)[1] in ("mirror", "cache"):
+            return True
+    except AssetUnavailable:
+        if not download:
+            return False
+    try:
+        build_backbone(spec.name, size, weights="imagenet")
         return True
     except AssetUnavailable:
         return False
+
+
+def weights_plan(models: Sequence[str], config: BenchmarkConfig
+                 ) -> tuple[BenchmarkConfig, dict[str, bool]]:
+    """Decide up front which of ``models`` get ImageNet weights under ``config.weights``.
+
+    Local files (offline mirror, Keras cache) are looked up without building anything. When
+    some are missing and the policy may download, ONE download is tried (the first missing
+    model's file, needed anyway); if it fails, ``"imagenet"`` raises
+    :class:`~seminar_utils.data.AssetUnavailable` naming the missing models, and
+    ``"imagenet-or-random"`` becomes ``"local-or-random"`` in the config returned, so that no
+    model's process waits for a network that is not there. Returns (config, model -> ImageNet?).
+
+    >>> weights_plan(["VGG16"], BenchmarkConfig(weights=None))[1]
+    {'VGG16': False}
+    """
+    import dataclasses
+    from ..data import AssetUnavailable
+    names = [get_spec(m).name for m in models]
+    if config.weights is None:
+        return config, {m: False for m in names}
+    local = {m: imagenet_available(m, download=False, size=input_size(m, config.image_size))
+             for m in names}
+    missing = [m for m in names if not local[m]]
+    if not missing or config.weights == "local-or-random":
+        return config, local
+    first = missing[0]
+    if imagenet_available(first, download=True, size=input_size(first, config.image_size)):
+        return config, {m: True for m in names}
+    if config.weights == "imagenet":
+        raise AssetUnavailable(
+            f"The ImageNet weights of {', '.join(missing)} are not in the offline mirror "
+            f"($SEMINAR_DATA_MIRROR/models/) or the Keras cache ($KERAS_HOME/models/) and cannot "
+            f"be downloaded here. Go online once (Keras caches them), copy the files there, or "
+            f"choose a profile that falls back to random weights (quick, smoke).")
+    return dataclasses.replace(config, weights="local-or-random"), local
 
 
 def _environment() -> dict[str, str]:
@@ -123,35 +170,62 @@ def _score(probs: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
     return acc, float(np.mean(-np.log(p_true)))
 
 
-def _build(name: str, data: BenchmarkData, config: BenchmarkConfig) -> tuple[Any, str]:
-    """The compiled model and what its weights are ("imagenet" or why they are random)."""
+def _weights_source(name: str) -> str:
+    """Where this process's ``build_backbone`` found ``name``'s ImageNet weights (mirror / cache /
+    download), read back from the asset report it records to."""
+    from ..data import asset_report
+    found = {r.name: r.source for r in asset_report()}
+    return found.get(f"{name} ImageNet weights", "download")
+
+
+def build_model(name: str, data: BenchmarkData, config: BenchmarkConfig) -> tuple[Any, str]:
+    """The compiled model that :func:`run_one` trains for backbone ``name``, and its weights.
+
+    0-255 images -> resize to :func:`input_size` -> the augmentation -> the backbone's own
+    ``preprocess_input`` -> the frozen backbone -> GAP, Dense, Dropout, Dense(classes)
+    (:func:`seminar_utils.backbones.build_transfer_model`), seeded with ``config.seed``. The
+    weights follow ``config.weights``; the label says which were used: ``"imagenet (mirror)"``
+    (or ``cache``, ``download``) or ``"random (...)"`` with the reason.
+
+    >>> model, weights = build_model("MobileNetV2", tiny_data, BenchmarkConfig())  # doctest: +SKIP
+    >>> weights                                                                   # doctest: +SKIP
+    'random (weights=None)'
+    """
     import keras
     from ..augment import build_augmentation
-    from ..backbones import build_transfer_model
+    from ..backbones import build_backbone, build_transfer_model, Preprocess
     from ..data import AssetUnavailable
     from ..train import set_seed
 
+    spec = get_spec(name)
     shape = tuple(int(d) for d in data.x_train.shape[1:])
-    size = input_size(name, config.image_size)
+    size = input_size(spec.name, config.image_size)
 
-    def build(weights):
+    def build(weights: str | None) -> Any:
         set_seed(config.seed)
+        base = build_backbone(spec.name, (size, size, shape[2]), weights=weights,
+                              download=config.weights != "local-or-random")
         augmentation = (build_augmentation(config.augmentation, seed=config.seed)
                         if config.augment else None)
         return build_transfer_model(
-            name, shape, num_classes=data.num_classes,
+            base, shape, num_classes=data.num_classes,
+            preprocess=Preprocess(spec.name, name="preprocess"),
             resize_to=None if shape[:2] == (size, size) else size, augmentation=augmentation,
-            dense_units=config.dense_units, dropout=config.dropout, weights=weights)
+            dense_units=config.dense_units, dropout=config.dropout,
+            name=f"{spec.name.lower()}_transfer")
 
     if config.weights is None:
         model, label = build(None), "random (weights=None)"
-    elif config.weights == "imagenet":
-        model, label = build("imagenet"), "imagenet"
-    else:                                   # "imagenet-or-random"
+    else:
         try:
-            model, label = build("imagenet"), "imagenet"
+            model = build("imagenet")
+            label = f"imagenet ({_weights_source(spec.name)})"
         except AssetUnavailable:
-            model, label = build(None), "random (ImageNet weights unavailable)"
+            if config.weights == "imagenet":
+                raise
+            why = ("no local ImageNet file" if config.weights == "local-or-random" else
+                   "ImageNet weights unavailable")
+            model, label = build(None), f"random ({why})"
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model, label
@@ -175,7 +249,7 @@ def run_one(name: str, data: BenchmarkData, config: BenchmarkConfig, verbose: in
 
     t_start = time.perf_counter()
     spec = get_spec(name)
-    model, weights_label = _build(spec.name, data, config)
+    model, weights_label = build_model(spec.name, data, config)
     timer = TimingCallback()
     cpu0 = time.process_time()
     # No validation_data: validation and test are scored afterwards by ONE predict pass, so

@@ -185,7 +185,7 @@ def read_results(path: str | os.PathLike, run: str | None = None) -> ResultTable
 # ----------------------------------------------------------------------------- the reference
 
 def load_reference() -> ResultTable:
-    """The source project's 14-model table (seed 004, section 5), shipped with the package.
+    """The source project's 14-model table (its report's section 5), shipped with the package.
 
     Read with ``importlib.resources``, so it works from a checkout, an installed wheel or
     Colab alike, offline. ``#`` lines at the top of the file say where it comes from.

@@ -3,7 +3,7 @@
 One process per model keeps the kernel's memory flat and makes each peak that model's own; a
 row written after each model lets a rerun skip what is done, so an interrupted run (Ctrl-C, a
 killed kernel, a Colab disconnect) loses at most the model in progress. A child is
-``python -m seminar_utils.benchmark --one NAME --job FILE --result FILE``.
+``python .../seminar_utils/benchmark/__main__.py --one NAME --job FILE --result FILE --parent PID``.
 
 >>> run_benchmark(["MobileNetV2", "VGG16"], data, BenchmarkConfig(), "r.csv")  # doctest: +SKIP
 """
@@ -21,13 +21,14 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
+from ..results import ENV_RESULTS
 from .config import BenchmarkConfig, BenchmarkData, check_models
 from .measure import _reset_peak_memory, run_one
 from .results import ResultTable, append_row, read_results, run_id
 
-__all__ = ["BenchmarkError", "run_benchmark", "share_gpu_memory"]
+__all__ = ["BenchmarkError", "run_benchmark", "cpu_share", "share_gpu_memory"]
 
 
 _Record = Callable[[dict, int], None]   # writes a finished model's row (row, workers)
@@ -44,10 +45,11 @@ def run_benchmark(models: Sequence[str] | str, data: BenchmarkData, config: Benc
 
     Models with a row of the same :func:`run_id` are skipped unless ``redo=True``.
     ``isolate=True`` trains each model in its own process (flat memory, a true per-model peak,
-    and a killed kernel takes its child with it); ``workers`` children run at once (default 1:
-    timings are only comparable when models do not share the CPU). ``isolate=False`` trains
-    here and clears the Keras session between models. Returns this run's rows in the order of
-    ``models``.
+    and a killed kernel takes its child with it); ``workers`` children run at once, each on an
+    equal share of the CPU cores (its TensorFlow thread pools sized to it), so their timings
+    stay comparable with each other. ``isolate=False`` trains here and clears the Keras session
+    between models. Each model's weights (ImageNet, or random and why) go to this process's
+    asset report. Returns this run's rows in the order of ``models``.
 
     >>> run_benchmark(["MobileNetV2"], data, BenchmarkConfig(), "r.csv")  # doctest: +SKIP
     """
@@ -62,12 +64,15 @@ def run_benchmark(models: Sequence[str] | str, data: BenchmarkData, config: Benc
     if skipped:
         print(f"Already in {results_csv.name} with these settings (run {rid}), skipped: "
               f"{', '.join(skipped)}. Pass redo=True to run them again.", flush=True)
+        for m in skipped:
+            _record_weights(done[m])
     if todo:
         progress = _Progress(len(models), len(skipped))
 
         def record(row: dict, n_workers: int) -> None:
             row.update(run_id=rid, workers=n_workers)
             append_row(results_csv, row)
+            _record_weights(row)
             progress.step(f"<- {row['model']} done: test accuracy {row['test_accuracy']:.3f}, "
                           f"{row['train_seconds']:.0f} s training, peak {row['peak_rss_mb']:.0f} "
                           f"MB; row written to {results_csv.name}")
@@ -80,6 +85,37 @@ def run_benchmark(models: Sequence[str] | str, data: BenchmarkData, config: Benc
             progress.close()
     rows = read_results(results_csv, rid).by_model()
     return ResultTable(rows[m] for m in models if m in rows)
+
+
+def _record_weights(row: Mapping[str, Any]) -> None:
+    """Put a finished model's weights in this process's asset report (the child's is lost)."""
+    from ..data import record_asset
+    from ..data.report import SOURCES
+    label = str(row.get("weights", ""))
+    name = f"{row['model']} ImageNet weights"
+    if label.startswith("imagenet"):
+        source = label.partition("(")[2].rstrip(")")
+        record_asset(name, source if source in SOURCES else "download", "benchmark run")
+    else:
+        record_asset(name, "stand-in", "random initialisation", note=label)
+
+
+def cpu_share(workers: int) -> int:
+    """The CPU threads each of ``workers`` child processes gets: an equal share, at least 1.
+
+    0 for a single worker (TensorFlow's default pools, all cores). Counts the cores this
+    process may run on (a container's limit), not the machine's.
+
+    >>> cpu_share(1), cpu_share(10_000)
+    (0, 1)
+    """
+    if workers <= 1:
+        return 0
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS / Windows
+        cores = os.cpu_count() or 1
+    return max(1, cores // workers)
 
 
 def _run_here(todo: list[str], data: BenchmarkData, config: BenchmarkConfig, verbose: int,
@@ -101,7 +137,7 @@ def _run_children(todo: list[str], data: BenchmarkData, config: BenchmarkConfig,
     """Train each model in a child process, ``workers`` at a time, forwarding their output."""
     work = Path(tempfile.mkdtemp(prefix="seminar_benchmark_"))
     job = work / "job.json"
-    job.write_text(json.dumps({"config": config.to_dict(),
+    job.write_text(json.dumps({"config": config.to_dict(), "threads": cpu_share(workers),
                                "data": str(data.save(work / "data.npz")), "verbose": verbose}))
     events: queue.Queue = queue.Queue()
     waiting, running = list(todo), []
@@ -222,6 +258,7 @@ def _child_env() -> dict[str, str]:
     import seminar_utils
     env = dict(os.environ)
     env["PYTHONUNBUFFERED"] = "1"
+    env.pop(ENV_RESULTS, None)     # the parent records the child's results and assets
     env.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")   # one GPU shared with the kernel
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     root = str(Path(seminar_utils.__file__).resolve().parent.parent)  # the package's parent
@@ -235,8 +272,10 @@ class _Child:
     def __init__(self, name: str, work: Path, job: Path, events: queue.Queue):
         self.name, self.result, self.log_path = name, work / f"{name}.json", work / f"{name}.log"
         self.t0 = time.perf_counter()
-        cmd = [sys.executable, "-m", "seminar_utils.benchmark", "--one", name, "--job", str(job),
-               "--result", str(self.result)]
+        # Run by path, not with -m: the child watches its parent before the package (and
+        # TensorFlow) is imported, so a kernel killed during that start-up leaves no orphan.
+        cmd = [sys.executable, str(Path(__file__).with_name("__main__.py")), "--one", name,
+               "--job", str(job), "--result", str(self.result), "--parent", str(os.getpid())]
         self._log = open(self.log_path, "w")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._log, text=True,
                                      bufsize=1, env=_child_env())
@@ -259,7 +298,8 @@ class _Child:
                                  f"log ({self.log_path}):\n" + "\n".join(tail))
         row = json.loads(self.result.read_text())
         row["wall_seconds"] = time.perf_counter() - self.t0    # with the child's start-up
-        row["isolation"] = "child process"
+        if not str(row.get("isolation", "")).startswith("child process"):
+            row["isolation"] = "child process"
         return row
 
     def stop(self) -> None:
@@ -272,16 +312,14 @@ class _Child:
         self._log.close()
 
 
-def _watch_parent() -> None:
-    """In a child: exit when the parent dies (a killed kernel must not leave orphans training)."""
-    parent = os.getppid()
-
-    def watch():
-        while True:
-            time.sleep(1.0)
-            if os.getppid() != parent:
-                os._exit(3)
-    threading.Thread(target=watch, daemon=True).start()
+def _limit_threads(threads: int) -> None:
+    """Size TensorFlow's thread pools (before it starts) so children share the cores evenly."""
+    try:
+        import tensorflow as tf
+    except ImportError:  # pragma: no cover - another Keras backend
+        return
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
 
 
 def _child_main(argv: Sequence[str] | None = None) -> int:
@@ -293,12 +331,18 @@ def _child_main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--one", required=True, help="the backbone to train")
     ap.add_argument("--job", required=True, help="the job file (settings, data) of the run")
     ap.add_argument("--result", required=True, help="where to write the result row (JSON)")
+    ap.add_argument("--parent", type=int, default=None,
+                    help="exit when this process is no longer the parent (see __main__.py)")
     args = ap.parse_args(argv)
-    _watch_parent()
     job = json.loads(Path(args.job).read_text())
+    threads = int(job.get("threads", 0))
+    if threads:
+        _limit_threads(threads)
     config = BenchmarkConfig(**job["config"])
     data = BenchmarkData.load(job["data"])
     row = run_one(args.one, data, config, verbose=int(job.get("verbose", 2)))
+    if threads:
+        row["isolation"] = f"child process, {threads} thread{'s' if threads > 1 else ''}"
     tmp = Path(args.result).with_suffix(".tmp")
     tmp.write_text(json.dumps(row))
     tmp.replace(args.result)
