@@ -91,37 +91,41 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
                       exercise_floors=dict(gap=0.1, regularised=0.1, large_batch_gain=-1.0)),
     },
     # The source: 150x150, Adam(1e-4), 30 epochs without and 100 with augmentation (~70-72 % vs
-    # ~82 % validation). quick trains at 64x64 with a higher learning rate so that both stories
-    # (overfitting, then augmentation closing the gap) fit in minutes on 2 cores. The ablation
-    # (the exercise) runs the variants named in `ablation_variants`.
+    # ~82 % validation). quick: 64x64, a fixed quarter of the training photos (500) and a higher
+    # learning rate, so that the model overfits soon and harder and the augmented model gets enough
+    # (cheap) epochs to gain within minutes on 2 cores (1,000 photos and 60 epochs gained only
+    # 0.02-0.04, inside the seed noise). The check is on the effect (augmented minus baseline best
+    # validation accuracy): quick's target from runs over seeds (perf/seed_spread.py), gpu/full's
+    # from the source, not measured. The ablation (exercise 2) runs the variants named in
+    # `ablation_variants`, at `ablation_learning_rate` (quick: high enough to overfit in 20 epochs).
     "02_data_augmentation": {
         "shared": dict(train_samples=None, validation_samples=None, image_size=150, batch_size=32,
                        learning_rate=1e-4, baseline_epochs=30, augmented_epochs=100, patience=20,
                        ablation_image_size=150, ablation_train_samples=None,
                        ablation_validation_samples=None, ablation_epochs=30, ablation_variants="all",
-                       min_baseline_val_accuracy=0.66, min_overfit_gap=0.15,
-                       min_augmented_val_accuracy=0.76, max_augmented_gap=0.1,
+                       ablation_learning_rate=1e-4,
+                       min_overfit_gap=0.15, min_augmentation_gain=0.05, max_augmented_gap=0.1,
                        min_standin_accuracy=0.6, minutes=dict(augmented=40, ablation=60)),
         "full": {},
         "gpu": dict(image_size=128, learning_rate=3e-4, augmented_epochs=50, patience=15,
                     ablation_image_size=96, ablation_train_samples=1000,
-                    ablation_validation_samples=500, ablation_epochs=20,
-                    min_augmented_val_accuracy=0.74, minutes=dict(augmented=6, ablation=4)),
-        "quick": dict(image_size=64, learning_rate=3e-4, baseline_epochs=15, augmented_epochs=30,
-                      patience=10, ablation_image_size=48, ablation_train_samples=500,
-                      ablation_validation_samples=500, ablation_epochs=12,
-                      ablation_variants=["baseline", "dropout 0.5", "L2 1e-3", "augmentation",
+                    ablation_validation_samples=500, ablation_epochs=20, ablation_learning_rate=3e-4,
+                    min_augmentation_gain=0.03, minutes=dict(augmented=6, ablation=4)),
+        "quick": dict(train_samples=500, image_size=64, learning_rate=3e-4, baseline_epochs=20,
+                      augmented_epochs=80, patience=25, ablation_image_size=48,
+                      ablation_train_samples=500, ablation_validation_samples=500, ablation_epochs=20,
+                      ablation_learning_rate=1e-3,
+                      ablation_variants=["baseline", "dropout 0.5", "L2 1e-4",
                                          "dropout 0.5 + augmentation",
                                          "dropout 0.5 + augmentation + BatchNorm"],
-                      min_baseline_val_accuracy=0.64, min_overfit_gap=0.1,
-                      min_augmented_val_accuracy=0.7, max_augmented_gap=0.12,
-                      minutes=dict(augmented=2, ablation=2)),
+                      min_overfit_gap=0.2, min_augmentation_gain=0.02, max_augmented_gap=0.2,
+                      minutes=dict(augmented=2, ablation=1)),
         "smoke": dict(train_samples=96, validation_samples=64, image_size=48, learning_rate=1e-3,
                       baseline_epochs=1, augmented_epochs=1, patience=1, ablation_image_size=48,
                       ablation_train_samples=64, ablation_validation_samples=64, ablation_epochs=1,
-                      ablation_variants=["dropout 0.5 + augmentation + BatchNorm"],
-                      min_baseline_val_accuracy=0.3, min_overfit_gap=-1.0,
-                      min_augmented_val_accuracy=0.3, max_augmented_gap=1.0,
+                      ablation_learning_rate=1e-3,
+                      ablation_variants=["baseline", "dropout 0.5 + augmentation + BatchNorm"],
+                      min_overfit_gap=-1.0, min_augmentation_gain=-1.0, max_augmented_gap=1.0,
                       min_standin_accuracy=0.3, minutes={}),
     },
     # full: chosen to beat the source's best, 0.8752 (mixup + the deeper VGG-style CNN, 40 epochs):

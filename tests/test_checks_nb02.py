@@ -148,3 +148,15 @@ def test_exercise_2_results_below_the_floor_or_not_overfitting_fail():
     with pytest.raises(ExerciseFailed, match=r"missing: \['dropout 0.5'\]"):
         nb02.exercise_2(make_variant, {k: v for k, v in RESULTS.items() if k != "dropout 0.5"},
                         NAMES, 48, profile="quick")
+
+
+def test_the_unedited_student_release_fails_with_what_to_do(photos):
+    """The release keeps the placeholders before each solution (None, {}): the checks say what is missing."""
+    with pytest.raises(ExerciseFailed, match="my_augmentation is a keras.Sequential.*found NoneType"):
+        nb02.exercise_1(None, photos)
+    with pytest.raises(ExerciseFailed) as e:
+        nb02.exercise_2(None, {}, NAMES, 48, profile="smoke")
+    msg = str(e.value)
+    assert "Exercise 2: 0 of 3 checks passed" in msg
+    assert "make_variant(image_size, dropout=None, l2=None, batchnorm=False) must return" in msg
+    assert "missing: ['baseline', 'dropout 0.5', 'dropout 0.5 + augmentation']" in msg
