@@ -17,8 +17,9 @@ endif
 # The oldest supported stack (what Colab ships, pinned in .ci/colab-stack.txt): its own venv, the
 # course package installed as the Colab setup cell installs it, the smoke notebooks under nbval.
 OLDEST_VENV   ?= .venv-oldest
-# Colab runs Python 3.12: use it when this machine has it.
-OLDEST_PYTHON ?= $(shell command -v python3.12 2>/dev/null || echo $(PYTHON))
+# Colab runs Python 3.12: use it when this machine has one that runs (pyenv's shim answers
+# `command -v python3.12` even when no 3.12 is selected, so each candidate is asked to run).
+OLDEST_PYTHON ?= $(firstword $(foreach p,python3.12 $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12),$(shell $(p) -c 'import venv, ssl' >/dev/null 2>&1 && command -v $(p))) $(PYTHON))
 OLDEST_STACK  := .ci/colab-stack.txt
 # One commit (default HEAD: commit your work first; CI is a fresh clone anyway): pip clones it as
 # Colab's setup cell clones REPO_URL, and its notebooks are run outside the checkout, as in Colab.

@@ -151,11 +151,12 @@ def test_mnist_falls_back_to_download(tmp_path, monkeypatch):
 
 # ----------------------------------------------------------------------------- stand-ins
 
-def test_missing_asset_raises_in_full():
+@pytest.mark.parametrize("profile", ["full", "gpu"])
+def test_missing_asset_raises_in_the_profiles_of_real_data(profile):
     with pytest.raises(AssetUnavailable) as e:
-        data.load_mnist("full")
+        data.load_mnist(profile)
     msg = str(e.value)
-    assert "MNIST" in msg and "SEMINAR_DATA_MIRROR" in msg and "quick" in msg
+    assert "MNIST" in msg and "SEMINAR_DATA_MIRROR" in msg and "quick" in msg and profile in msg
 
 
 @pytest.mark.parametrize("profile", ["quick", "smoke"])

@@ -61,6 +61,10 @@ def test_results_and_index_show_checks_metrics_and_every_stand_in(tmp_path):
     assert "VGG16 ImageNet weights: stand-in" in page        # not only the first report's assets
     assert "1 of 1 met" in page and "0 of 1 met" in page and "missed: feature gain" in page
     assert page.count("<tr><td>0") == 7 and page.count("not run") == 5
+    # an overrun of the README's claim is flagged: 90 s against 01's smoke claim, not 04's 30 s
+    claims = {r["number"]: run_notebooks.claimed_minutes(r["smoke"]) for r in run_notebooks.course_map()}
+    assert claims["01"] < 1.5 / 1.25 and claims["04"] > 0.5 / 1.25
+    assert page.count("over the README's") == 1
 
 
 def test_progress_prints_each_section_once(capsys):

@@ -124,6 +124,19 @@ def course_map() -> list[dict[str, str]]:
     return rows
 
 
+def claimed_minutes(text: str) -> float | None:
+    """The longest time a course-map cell claims, in minutes ("~2-4 min" -> 4, "40 s" -> 0.67).
+
+    >>> claimed_minutes("3.1 min (first run 5.2 min)"), claimed_minutes("~40 s"), claimed_minutes("")
+    (5.2, 0.6666666666666666, None)
+    """
+    found = [float(v) / (60 if unit == "s" else 1)
+             for v, unit in re.findall(r"(\d+(?:\.\d+)?)\s*(?:-\s*\d+(?:\.\d+)?\s*)?(min|s)\b", text)]
+    found += [float(hi) / (60 if unit == "s" else 1)
+              for hi, unit in re.findall(r"\d+(?:\.\d+)?\s*-\s*(\d+(?:\.\d+)?)\s*(min|s)\b", text)]
+    return max(found) if found else None
+
+
 def _assets_cell(assets: dict[str, str]) -> str:
     """Every asset of the run, the stand-ins (generated data, random weights) in red."""
     if not assets:
@@ -183,8 +196,11 @@ def write_index(out: Path, results: list[dict], profile: str, payload: dict | No
         info = summary.get(stem, {})
         if run and run.get("html"):
             link = f'<a href="{html.escape(Path(run["html"]).name)}">{html.escape(name)}</a>'
+            claim = claimed_minutes(row.get(profile, ""))
+            over = claim is not None and run["seconds"] / 60 > 1.25 * claim
             status = f'{run["seconds"] / 60:.1f} min' + ("" if run["ok"] else
-                                                        " <b style='color:red'>FAILED</b>")
+                                                        " <b style='color:red'>FAILED</b>") + (
+                f" <b style='color:#b00'>over the README's {claim:.2g} min</b>" if over else "")
             checks = info.get("checks", [])
             missed = [c["name"] for c in checks if not c.get("ok")]
             check_cell = f"{len(checks) - len(missed)} of {len(checks)} met" + (

@@ -172,11 +172,11 @@ def _download(asset: Asset, **options: Any) -> Found:
 
 
 def _unavailable(asset: Asset, profile: str, reason: str) -> None:
-    """Raise in full; announce the stand-in in quick/smoke."""
-    if profile == "full":
+    """Raise in full and gpu (their figures are the real data's); announce the stand-in in quick/smoke."""
+    if profile in ("full", "gpu"):
         raise AssetUnavailable(
             f"{asset.name} is not available ({reason}).\n{asset.how_to_get}\n"
-            f"Profile 'full' needs the real data; use SEMINAR_PROFILE=quick or smoke to run "
+            f"Profile {profile!r} needs the real data; use SEMINAR_PROFILE=quick or smoke to run "
             f"on a generated stand-in instead.")
     banner(f"STAND-IN DATA: {asset.name} could not be loaded.\nWhy: {reason[:150]}\n"
            f"This run uses generated images of the same shape and classes: the code runs,\n"
@@ -186,7 +186,7 @@ def _unavailable(asset: Asset, profile: str, reason: str) -> None:
 def fetch(name: str, profile: str | None = None, **options: Any) -> Found:
     """Asset ``name`` from the mirror, else its download, else (quick/smoke) its stand-in.
 
-    ``SEMINAR_OFFLINE=1`` skips the download. In profile full a missing asset raises
+    ``SEMINAR_OFFLINE=1`` skips the download. In profiles full and gpu a missing asset raises
     :class:`AssetUnavailable` with how to get it; otherwise a banner announces the stand-in.
     ``options`` (sizes, seed) go to the readers and the stand-in maker.
 
