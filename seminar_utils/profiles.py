@@ -188,6 +188,12 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     # `augmentation`: the source's ImageDataGenerator settings at 224 px; flips only at 64 px (the
     # CIFAR-10 stand-in was trained with flips; strong geometric changes make 5 epochs noisy).
     # smoke fine-tunes VGG16 (19 layers): tracing ResNet50V2's train step 5 times costs a minute.
+    # quick (the CIFAR-10 stand-in): 8 head epochs (the head has nearly flattened), then 10 with
+    # the top block at 3e-4 (a third of the head's rate; 1e-4 moved it too little in 10 epochs).
+    # The checks are on the effect, phase 2 minus phase 1; measured over seeds 1-3
+    # (perf/seed_spread.py): validation +0.024 +- 0.006 (min 0.018), test +0.046 +- 0.014 (min
+    # 0.030); a control with the head alone for 10 more epochs gained 0.01-0.02. gpu/full: not
+    # measured (no GPU here); their gain targets only say that fine-tuning must not lose accuracy.
     "05_fine_tuning": {
         "shared": dict(train_samples=None, validation_samples=None, test_samples=500, image_size=224,
                        batch_size=32, backbone="ResNet50V2", standin_input_size=64,
@@ -196,21 +202,20 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
                                          horizontal_flip=True, fill_mode="nearest"),
                        head_epochs=10, fine_epochs=10, head_learning_rate=1e-3,
                        fine_learning_rate=1e-5, sgd_learning_rate=1e-4,
-                       min_head_accuracy=0.93, min_fine_accuracy=0.95, min_test_accuracy=0.93,
-                       minutes=dict(fine=10, optimizers=20)),
+                       min_head_accuracy=0.93, min_fine_gain=0.0, min_test_accuracy=0.93,
+                       min_test_gain=0.0, minutes=dict(fine=10, optimizers=20)),
         "full": {},
         "gpu": dict(image_size=160, head_epochs=5, fine_epochs=5, min_head_accuracy=0.9,
-                    min_fine_accuracy=0.92, min_test_accuracy=0.9,
-                    minutes=dict(fine=3, optimizers=5)),
-        "quick": dict(image_size=64, augmentation=dict(horizontal_flip=True), head_epochs=5,
-                      fine_epochs=5, fine_learning_rate=1e-4, sgd_learning_rate=1e-3,
-                      min_head_accuracy=0.70, min_fine_accuracy=0.72, min_test_accuracy=0.70,
-                      minutes=dict(fine=1, optimizers=2)),
+                    min_test_accuracy=0.9, minutes=dict(fine=3, optimizers=5)),
+        "quick": dict(image_size=64, augmentation=dict(horizontal_flip=True), head_epochs=8,
+                      fine_epochs=10, fine_learning_rate=3e-4, sgd_learning_rate=3e-3,
+                      min_head_accuracy=0.70, min_fine_gain=0.01, min_test_accuracy=0.72,
+                      min_test_gain=0.015, minutes=dict(fine=1, optimizers=2)),
         "smoke": dict(train_samples=64, validation_samples=64, test_samples=32, image_size=32,
                       batch_size=16, backbone="VGG16", standin_input_size=32,
                       augmentation=dict(horizontal_flip=True), head_epochs=1, fine_epochs=1,
                       fine_learning_rate=1e-4, sgd_learning_rate=1e-3, min_head_accuracy=0.3,
-                      min_fine_accuracy=0.3, min_test_accuracy=0.3, minutes={}),
+                      min_fine_gain=-1.0, min_test_accuracy=0.3, min_test_gain=-1.0, minutes={}),
     },
     # image_size / train_samples / regen_epochs: only used when notebook 02's model is missing
     # and is regenerated. Gradient ascent starts from grey +- pattern_start (0-255 units) and
