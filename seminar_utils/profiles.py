@@ -128,25 +128,40 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
                       min_overfit_gap=-1.0, min_augmentation_gain=-1.0, max_augmented_gap=1.0,
                       min_standin_accuracy=0.3, minutes={}),
     },
-    # full: chosen to beat the source's best, 0.8752 (mixup + the deeper VGG-style CNN, 40 epochs):
-    # all of CIFAR-10 (45,000 train / 5,000 validation / 10,000 test), full widths, 80 epochs for the
-    # VGG-style models with cosine learning-rate decay. quick: a stratified subset, the same
-    # architectures at a fraction of the filters (`width`). smoke: a pipeline test.
+    # Stages: 1 small CNN, 2 + augmentation, 3 VGG-style CNN, 4 + mixup, 5 deeper VGG (`stages`
+    # runs the first n). `load_train_samples`: CIFAR-10 training images decoded (None: all 50,000,
+    # ~15 s once, then cached); the validation and training subsets are drawn from them. Augmentation everywhere: flips and shifts of up to 4 px (the source's transforms
+    # underfit small data; at full scale they cost 0.01-0.02). full: the source's scale; the deeper
+    # CNN reached 0.880 in the one run made (60 epochs), so 0.86 is the honest gate and 0.8752 is
+    # printed beside it. quick: 500 images, 120 epochs, batch 32: every model overfits, so the
+    # regularisers' effects show; targets from perf/seed_spread.py (seeds 1-3) with margin.
+    # gpu: estimated for a T4 from FLOPs (4 TFLOPS effective fp32, 3 ms per step; the input
+    # pipeline measured at 0.055 CPU-ms per image is no bottleneck on 2 vCPUs): ~6 min of
+    # training (~8 at 2.5 TFLOPS); its targets are expectations (no GPU run was possible), loose.
+    # full by the same estimate: ~80-125 min for the stages, ~20-25 for the exercise.
     "03_mixup": {
-        "shared": dict(train_samples=None, validation_samples=5000, test_samples=None, batch_size=128,
-                       width=1.0, epochs_small=40, epochs_vgg=80, learning_rate=1e-3,
-                       mixup_alpha=0.2, beta_samples=200_000, beta_tolerance=0.01,
-                       min_stage_test_accuracy=0.65, min_final_test_accuracy=0.8752,
-                       min_standin_accuracy=0.5, minutes=dict(stages=120)),
+        "shared": dict(load_train_samples=None, train_samples=None, validation_samples=5000,
+                       test_samples=None, batch_size=128, width=1.0, epochs_small=40, epochs_vgg=80,
+                       stages=5, learning_rate=1e-3,
+                       augmentation=dict(horizontal_flip=True, width_shift_range=0.125,
+                                         height_shift_range=0.125),
+                       mixup_alpha=0.2, cutmix_alpha=1.0, beta_samples=200_000, beta_tolerance=0.01,
+                       min_augmentation_gain=-0.02, min_model_gain=0.05,
+                       min_mixup_loss_reduction=0.0, min_mixup_gain=-0.02,
+                       min_final_test_accuracy=0.86, min_standin_accuracy=0.5,
+                       minutes=dict(stages=120, exercise=25)),
         "full": {},
-        "gpu": dict(train_samples=20000, validation_samples=2000, width=0.5, epochs_small=15,
-                    epochs_vgg=20, min_stage_test_accuracy=0.55, min_final_test_accuracy=0.75,
-                    minutes=dict(stages=11)),
-        "quick": dict(train_samples=10000, validation_samples=1000, test_samples=2000, width=0.25,
-                      epochs_small=10, epochs_vgg=10, min_stage_test_accuracy=0.35,
-                      min_final_test_accuracy=0.40, minutes=dict(stages=5)),
-        "smoke": dict(train_samples=800, validation_samples=160, test_samples=400, batch_size=64,
-                      width=0.125, epochs_small=1, epochs_vgg=1, min_stage_test_accuracy=0.05,
+        "gpu": dict(train_samples=20000, validation_samples=2000, width=0.5, epochs_small=30,
+                    epochs_vgg=30, min_augmentation_gain=-0.02, min_model_gain=0.0,
+                    min_final_test_accuracy=0.70, minutes=dict(stages=7, exercise=1.5)),
+        "quick": dict(train_samples=500, validation_samples=500, batch_size=32, width=0.25,
+                      epochs_small=120, epochs_vgg=120, stages=4, min_augmentation_gain=0.0,
+                      min_model_gain=-0.05, min_mixup_loss_reduction=0.3, min_mixup_gain=-0.01,
+                      min_final_test_accuracy=0.40, minutes=dict(stages=5, exercise=2)),
+        "smoke": dict(load_train_samples=800, validation_samples=160, test_samples=400,
+                      batch_size=64, width=0.125, epochs_small=1, epochs_vgg=1,
+                      min_augmentation_gain=-1.0, min_model_gain=-1.0,
+                      min_mixup_loss_reduction=-10.0, min_mixup_gain=-1.0,
                       min_final_test_accuracy=0.05, min_standin_accuracy=0.05, minutes={}),
     },
     # Offline, quick's pretrained base is the CIFAR-10 stand-in (seminar_utils.pretrained.
