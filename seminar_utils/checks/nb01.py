@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
-from . import Check, at_least, at_most, equal, is_true, verify
+from . import Check, at_least, at_most, equal, exercise, is_true, verify
 
 __all__ = ["EX1_EXPECTED", "exercise_1", "exercise_2", "exercise_3", "exercise_4"]
 
@@ -54,6 +54,7 @@ def _is_model(model: Any) -> Check:
                    f"found {type(model).__name__}", "assign the model you built to the variable")
 
 
+@exercise
 def exercise_1(by_hand: Mapping[str, Any], model: Any) -> None:
     """Shapes and parameter counts written by hand, and the same three layers built in Keras.
 
@@ -91,6 +92,7 @@ def _conv_stack(model: Any) -> list[Check]:
                   "keep the MNIST CNN's three convolutions (32, 64, 64 filters, 3x3)")]
 
 
+@exercise
 def exercise_2(model: Any, history: Any, profile: str | None = None) -> None:
     """The MNIST CNN with ``GlobalAveragePooling2D`` in place of ``Flatten`` + ``Dense(64)``.
 
@@ -120,6 +122,7 @@ def _initializer(layer: Any) -> str:
     return init.get("class_name", "") if isinstance(init, dict) else str(init)
 
 
+@exercise
 def exercise_3(model: Any, history: Any, profile: str | None = None) -> None:
     """The MNIST CNN with BatchNorm after each convolution, ``he_normal`` and ``Dropout(0.3)``.
 
@@ -155,6 +158,7 @@ def exercise_3(model: Any, history: Any, profile: str | None = None) -> None:
     verify("Exercise 3", checks)
 
 
+@exercise
 def exercise_4(history: Any, learning_rate: float, baseline: float, n_train: int,
                batch_size: int, profile: str | None = None) -> None:
     """A learning rate that makes large batches learn: beat ``baseline`` (same batch, 1e-3).

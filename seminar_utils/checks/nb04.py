@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from . import Check, at_least, equal, has_shape, is_true, verify
+from . import Check, at_least, equal, exercise, has_shape, is_true, verify
 
 __all__ = ["FLATTEN_HEAD_PARAMS", "GAP_HEAD_PARAMS", "LINEAR_FLOORS", "exercise_1", "exercise_2",
            "exercise_3", "exercise_4", "exercise_5"]
@@ -54,6 +54,7 @@ def _activation(layer: Any) -> str:
     return getattr(act, "__name__", str(act))
 
 
+@exercise
 def exercise_1(flatten_head: Any, gap_head: Any) -> None:
     """The source's head on VGG16's 4x4x512 output, with Flatten and with global average pooling.
 
@@ -89,6 +90,7 @@ def exercise_1(flatten_head: Any, gap_head: Any) -> None:
     verify("Exercise 1", checks)
 
 
+@exercise
 def exercise_2(block: Any, conv_params: int) -> None:
     """A MobileNet block (3x3 depthwise, then 1x1 pointwise to 512 channels) on 28x28x256 maps.
 
@@ -134,6 +136,7 @@ def exercise_2(block: Any, conv_params: int) -> None:
     ])
 
 
+@exercise
 def exercise_3(model: Any, history: Any, profile: str | None = None) -> None:
     """A linear classifier (one sigmoid unit) trained on the cached features of section 5.
 
@@ -172,6 +175,7 @@ def exercise_3(model: Any, history: Any, profile: str | None = None) -> None:
     ])
 
 
+@exercise
 def exercise_4(features: Any, original: Any, layer: str = "block4_pool") -> None:
     """Cut a pretrained VGG16 at ``layer`` the right way: a new Model, the original unchanged.
 
@@ -203,6 +207,7 @@ def exercise_4(features: Any, original: Any, layer: str = "block4_pool") -> None
     ])
 
 
+@exercise
 def exercise_5(batch: Any, names: Sequence[str]) -> None:
     """Three CIFAR-10 cats resized to 224x224, preprocessed for ResNet50, and their top-1 names.
 

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from . import Check, close, equal, has_shape, is_true, verify
+from . import Check, close, equal, exercise, has_shape, is_true, verify
 
 __all__ = ["exercise_1", "exercise_2", "exercise_3", "half_peak_area"]
 
@@ -59,6 +59,7 @@ def _map_check(what: str, found: np.ndarray, expected: np.ndarray, others: Mappi
     return close(f"{what} (max difference from explain.grad_cam)", diff, 0.0, _TOLERANCE, hint)
 
 
+@exercise
 def exercise_1(model: Any, pair: Any, cam_cat: Any, cam_dog: Any,
                profile: str | None = None) -> None:
     """Exercise 1: Grad-CAM of "cat" and of "dog" on one photo with a cat (left) and a dog (right).
@@ -107,6 +108,7 @@ def exercise_1(model: Any, pair: Any, cam_cat: Any, cam_dog: Any,
     verify("Exercise 1", checks)
 
 
+@exercise
 def exercise_2(model: Any, x_val: Any, y_val: Any, k: int, cam_pred: Any, cam_true: Any) -> None:
     """Exercise 2: ``k`` is the most confidently misclassified photo of ``x_val``; its two maps.
 
@@ -165,6 +167,7 @@ def half_peak_area(maps: Any) -> float:
     return float(np.mean([(x >= 0.5 * x.max()).mean() if x.max() > 0 else 1.0 for x in m]))
 
 
+@exercise
 def exercise_3(model: Any, photos: Any, layer_maps: Mapping[str, Any], areas: Mapping[str, float],
                sharpest: str) -> None:
     """Exercise 3: Grad-CAM from every convolution, each map's area, and the sharpest layer.

@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from . import at_least, close, equal, has_shape, is_true, verify
+from . import at_least, close, equal, exercise, has_shape, is_true, verify
 
 __all__ = ["ACCURACY_FLOORS", "head_params", "exercise_1", "exercise_2"]
 
@@ -69,6 +69,7 @@ def _epochs(history: Any) -> int:
     return len(h.get("loss", []))
 
 
+@exercise
 def exercise_1(model: Any, history: Any, test_accuracy: float, pretrained: bool = False,
                features: int = 1024, classes: int = 10) -> None:
     """MobileNet end to end: its own preprocessing in a layer "preprocess", a frozen base, the
@@ -116,6 +117,7 @@ def _rows(table: Any) -> list[Mapping[str, Any]]:
             if isinstance(r.get("weights_mb"), (int, float)) and not math.isnan(r["weights_mb"])]
 
 
+@exercise
 def exercise_2(pick: str, ms_per_image: float, table: Any | Sequence[Mapping[str, Any]],
                limit_mb: float = 50.0) -> None:
     """The most accurate model whose weight file is under ``limit_mb`` MB, and its inference time.
