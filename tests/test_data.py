@@ -282,19 +282,24 @@ def test_stratified_indices_proportions():
     assert len(data.stratified_indices(labels, 1000)) == 100
 
 
-def test_array_dataset_map_runs_after_cache():
+def test_folder_dataset_maps_after_the_cache(tmp_path, monkeypatch):
+    """Augmentation passed as map_fn runs every epoch (decoded images are cached, not augmented ones)."""
     import tensorflow as tf
+    make_cats_dogs(tmp_path / "mirror" / "cats_and_dogs_filtered")
+    monkeypatch.setenv(data.ENV_MIRROR, str(tmp_path / "mirror"))
+    d = data.load_cats_vs_dogs("smoke", train_samples=8, validation_samples=4)
     calls = tf.Variable(0)
 
     def bump(x, y):
         calls.assign_add(1)
         return x + 1.0, y
 
-    x = np.zeros((10, 2), np.float32)
-    ds = data.array_dataset(x, np.arange(10), batch_size=4, map_fn=bump)
+    plain = np.concatenate([b[0].numpy() for b in data.image_folder_dataset(
+        *d["train"], image_size=(24, 24), batch_size=3)])
+    ds = data.image_folder_dataset(*d["train"], image_size=(24, 24), batch_size=3, map_fn=bump)
     for _ in range(2):
         out = np.concatenate([b[0].numpy() for b in ds])
-    assert out.shape == (10, 2) and np.all(out == 1.0)
+    assert out.shape == (8, 24, 24, 3) and np.allclose(out, plain + 1.0)
     assert int(calls.numpy()) == 6  # 3 batches x 2 epochs: the map is not cached
 
 

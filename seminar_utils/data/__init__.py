@@ -18,7 +18,7 @@ from .core import (CATS_DOGS_CLASSES, CIFAR10_CLASSES, ENV_ARTIFACTS, ENV_CACHE,
                    DataError, DataWarning, ImageFolderData, artifact_path, cache_dir, mirror_dir,
                    online_allowed, stratified_indices)
 from .formats import check_image, list_image_folder, read_idx
-from .pipelines import array_dataset, image_folder_dataset
+from .pipelines import image_folder_dataset
 from .report import AssetRecord, AssetReport, asset_report, banner, record_asset
 
 __all__ = [
@@ -33,5 +33,5 @@ __all__ = [
     # datasets, files, pipelines
     "ArrayData", "ImageFolderData", "MNIST_CLASSES", "CIFAR10_CLASSES", "CATS_DOGS_CLASSES",
     "IMAGE_SUFFIXES", "stratified_indices", "read_idx", "check_image", "list_image_folder",
-    "image_folder_dataset", "array_dataset",
+    "image_folder_dataset",
 ]

@@ -10,7 +10,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-__all__ = ["image_folder_dataset", "array_dataset"]
+__all__ = ["image_folder_dataset"]
 
 
 def _finish(ds: Any, n: int, batch_size: int, shuffle: bool, seed: int,
@@ -46,16 +46,3 @@ def image_folder_dataset(paths: Sequence[str], labels: np.ndarray, image_size: t
     ds = tf.data.Dataset.from_tensor_slices((list(paths), np.asarray(labels)))
     ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE)
     return _finish(ds, len(paths), batch_size, shuffle, seed, map_fn, cache)
-
-
-def array_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool = False,
-                  seed: int = 0, map_fn: Callable[..., Any] | None = None, cache: bool = True):
-    """A batched ``tf.data.Dataset`` of in-memory (x, y): cache -> shuffle -> batch -> map_fn.
-
-    >>> ds = array_dataset(np.zeros((10, 4), "float32"), np.zeros(10), batch_size=4)  # doctest: +SKIP
-    >>> [b[0].shape[0] for b in ds]                                                    # doctest: +SKIP
-    [4, 4, 2]
-    """
-    import tensorflow as tf
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
-    return _finish(ds, min(len(x), 10_000), batch_size, shuffle, seed, map_fn, cache)
