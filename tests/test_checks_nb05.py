@@ -242,6 +242,6 @@ def test_exercise_3_base_without_batchnorm_checks_the_rest(tmp_path, data, capsy
 
 def test_a_model_without_backbone_is_explained(data):
     model = keras.Sequential([keras.Input((4,)), L.Dense(1)])
-    msg = failure(nb05.exercise_1, model=model, history=None, start_from="x.keras",
+    msg = failure(nb05.exercise_1, model=model, history=keras.callbacks.History(), start_from="x.keras",
                   top_block_start=TOP, learning_rate=1e-4, epochs=1)
     assert "no layer named 'backbone'" in msg and "keras.models.load_model(phase1_path)" in msg

@@ -143,13 +143,14 @@ def verify(title: str, checks: Iterable[Check]) -> None:
     raise ExerciseFailed(message)
 
 
-def exercise(check: Callable[..., None]) -> Callable[..., None]:
+def exercise(check: Callable[..., None] | None = None, *, optional: Sequence[str] = ()) -> Any:
     """Mark ``exercise_N``: an answer still at its placeholder, or one the check cannot read, fails cleanly.
 
     The student release keeps each answer cell's placeholders (``ex1_model = None``) and stubs out
     the rest, so an unedited exercise reaches its check with ``None``: it fails with one line
     naming what is still undefined, not with a traceback from deep inside the check. Any other
-    error the check meets on the learner's objects is reported the same way.
+    error the check meets on the learner's objects is reported the same way. ``optional`` names
+    arguments for which None is a valid answer (``@exercise(optional=("drift",))``).
 
     >>> @exercise
     ... def exercise_9(model): verify("Exercise 9", [is_true("a model", model is not None)])
@@ -161,13 +162,15 @@ def exercise(check: Callable[..., None]) -> Callable[..., None]:
       x your answer is written: model is still None (the placeholder)
         hint: write your answer in the cell above the check ...
     """
+    if check is None:
+        return functools.partial(exercise, optional=optional)
     signature = inspect.signature(check)
     title = "Exercise " + check.__name__.rsplit("_", 1)[-1]
 
     @functools.wraps(check)
     def run(*args: Any, **kwargs: Any) -> None:
         given = signature.bind(*args, **kwargs).arguments
-        missing = [name for name, value in given.items() if value is None]
+        missing = [name for name, value in given.items() if value is None and name not in optional]
         if missing:
             verify(title, [is_true(
                 "your answer is written", False,

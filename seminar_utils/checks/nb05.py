@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import Check, at_least, close, equal, is_true, verify
+from . import Check, at_least, close, equal, exercise, is_true, verify
 
 __all__ = ["ACCURACY_FLOORS", "exercise_1", "exercise_2", "exercise_3"]
 
@@ -117,6 +117,7 @@ def _load(path: str | os.PathLike) -> Any:
     return keras.models.load_model(path, compile=False)
 
 
+@exercise
 def exercise_1(model: Any, history: Any, start_from: str | os.PathLike, top_block_start: str,
                learning_rate: float, epochs: int, real: bool = True) -> None:
     """Fine-tune only the top block's convolutions at a low learning rate (written in Keras).
@@ -173,6 +174,7 @@ def exercise_1(model: Any, history: Any, start_from: str | os.PathLike, top_bloc
     verify("Exercise 1", checks)
 
 
+@exercise
 def exercise_2(model: Any, base: Any, blocks: int, trainable_tensors: int,
                from_layer: str = "conv4_block1_preact_bn") -> None:
     """Unfreeze conv4 + conv5 of the source's ResNet50V2 model (BatchNorm kept frozen) and count.
@@ -209,6 +211,7 @@ def exercise_2(model: Any, base: Any, blocks: int, trainable_tensors: int,
     verify("Exercise 2", checks)
 
 
+@exercise(optional=("drift",))          # None: a base without BatchNorm has no drift
 def exercise_3(model: Any, history: Any, start_from: str | os.PathLike, top_block_start: str,
                drift: float | None, epochs: int, real: bool = True) -> None:
     """Phase 2 again with BatchNorm trainable: what trains, how far the moving mean moved.
