@@ -28,7 +28,7 @@ OLDEST_COMMIT := $(shell git rev-parse --verify --quiet "$(OLDEST_REF)^{commit}"
 OLDEST_BUILD  := build/oldest
 OPY           := $(OLDEST_VENV)/bin/python
 
-.PHONY: setup run test mirror clean setup-oldest test-oldest test-imagenet compare student grade
+.PHONY: setup run test mirror clean setup-oldest test-oldest test-imagenet compare baseline student grade
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ test-imagenet: setup mirror
 compare: setup
 	$(PY) tools/compare_runs.py data/reference/baseline_$(PROFILE).json build/$(PROFILE)/results.json \
 	  --figure build/$(PROFILE)/drift.png
+
+# After an intended change of results (and a look at `make compare`): this run becomes the baseline.
+baseline: setup
+	$(PY) tools/compare_runs.py data/reference/baseline_$(PROFILE).json build/$(PROFILE)/results.json \
+	  --adopt "$(if $(HOW),$(HOW),make run PROFILE=$(PROFILE) (or make test for smoke) on the real mirror data, then make baseline)"
 
 # The student release (solutions out, hints and checks in) and grading, with nbgrader.
 student: setup

@@ -88,3 +88,29 @@ def test_other_data_or_another_profile_is_refused(tmp_path, capsys):
     assert "profile 'quick', this run in 'smoke'" in capsys.readouterr().out
     # A download and Keras's cache hold the same file: comparable.
     compare_runs.check_comparable(run(cifar="download"), run(cifar="cache"))
+
+
+def test_a_clean_run_is_adopted_as_the_baseline_and_a_failed_one_is_not(tmp_path):
+    base, cur = _files(tmp_path, run(), run(mixup=0.55))
+    assert compare_runs.main([base, cur, "--adopt", "make test on the mirror"]) == 0
+    adopted = json.loads(Path(base).read_text())
+    assert adopted["context"]["how"] == "make test on the mirror"
+    assert adopted["notebooks"]["03_mixup"]["metrics"]["mixup test accuracy"]["value"] == 0.55
+    assert compare_runs.main([base, cur]) == 0                  # the adopted run compares clean
+    broken = run()
+    broken["notebooks"]["03_mixup"]["ok"] = False
+    Path(cur).write_text(json.dumps(broken))
+    with pytest.raises(SystemExit, match="03_mixup failed"):
+        compare_runs.main([base, cur, "--adopt", "x"])
+
+
+def test_the_shipped_baselines_are_clean_runs_of_their_profile_on_the_mirror():
+    for profile in ("smoke", "quick"):
+        path = ROOT / "data" / "reference" / f"baseline_{profile}.json"
+        payload = json.loads(path.read_text())
+        assert payload["context"]["profile"] == profile and payload["context"]["how"]
+        assert len(payload["notebooks"]) == 7
+        assert all(r["ok"] for r in payload["notebooks"].values())
+        for nb, r in payload["notebooks"].items():            # real data, never a stand-in dataset
+            data = {k: v for k, v in r["assets"].items() if "weights" not in k.lower()}
+            assert data and all(v == "mirror" for v in data.values()), (nb, r["assets"])

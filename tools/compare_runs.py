@@ -2,6 +2,7 @@
 
     python tools/compare_runs.py BASELINE CURRENT [--figure drift.png]
     make compare                     # data/reference/baseline_<profile>.json vs build/<profile>/results.json
+    make baseline                    # adopt build/<profile>/results.json as that baseline (after review)
 
 BASELINE and CURRENT are results.json files (written by `make run`, tools/run_notebooks.py and the
 notebook tests). Prints a drift table (notebook, metric, baseline, current, delta, tolerance,
@@ -186,12 +187,33 @@ def figure(rows: list[dict], path: str | Path) -> Path:
     return Path(path)
 
 
+def adopt(run: str | Path, baseline: str | Path, how: str) -> dict:
+    """Make ``run`` (a results.json) the baseline of its profile, saying how it was produced."""
+    payload = load(run)
+    if not payload.get("notebooks"):
+        raise SystemExit(f"{run} holds no notebook results")
+    failing = [nb for nb, r in payload["notebooks"].items() if not r.get("ok", True)]
+    if failing:
+        raise SystemExit(f"{run}: {', '.join(failing)} failed; a baseline must be a clean run")
+    payload["context"]["how"] = how
+    Path(baseline).write_text(json.dumps(payload, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return payload
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("baseline")
     ap.add_argument("current")
     ap.add_argument("--figure", default=None, help="save the drift as a PNG")
+    ap.add_argument("--adopt", metavar="HOW", default=None,
+                    help="instead of comparing, make CURRENT the new BASELINE; HOW says how it was "
+                         "produced (stored in the baseline's context)")
     args = ap.parse_args(argv)
+    if args.adopt:
+        payload = adopt(args.current, args.baseline, args.adopt)
+        print(f"{args.baseline}: baseline of profile {payload['context'].get('profile')}, "
+              f"{len(payload['notebooks'])} notebooks, commit {payload['context'].get('git_commit')}")
+        return 0
     try:
         rows = compare(load(args.baseline), load(args.current))
     except NotComparable as err:
