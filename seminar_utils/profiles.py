@@ -95,9 +95,11 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     # learning rate, so that the model overfits soon and harder and the augmented model gets enough
     # (cheap) epochs to gain within minutes on 2 cores (1,000 photos and 60 epochs gained only
     # 0.02-0.04, inside the seed noise). The check is on the effect (augmented minus baseline best
-    # validation accuracy): quick's target from runs over seeds (perf/seed_spread.py), gpu/full's
-    # from the source, not measured. The ablation (exercise 2) runs the variants named in
-    # `ablation_variants`, at `ablation_learning_rate` (quick: high enough to overfit in 20 epochs).
+    # validation accuracy). quick over seeds 1-3 (perf/seed_spread.py): 0.653 +- 0.009 -> 0.724 +-
+    # 0.009, gain +0.072 +- 0.006 (lowest +0.065), so the target is 0.04; gap 0.34-0.37 -> 0.10-0.11.
+    # gpu/full's targets come from the source, not measured. The ablation (exercise 2) runs the
+    # variants named in `ablation_variants`, at `ablation_learning_rate` (quick: high enough to
+    # overfit in 20 epochs; L2 1e-3 at that rate leaves the model at chance).
     "02_data_augmentation": {
         "shared": dict(train_samples=None, validation_samples=None, image_size=150, batch_size=32,
                        learning_rate=1e-4, baseline_epochs=30, augmented_epochs=100, patience=20,
@@ -118,7 +120,7 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
                       ablation_variants=["baseline", "dropout 0.5", "L2 1e-4",
                                          "dropout 0.5 + augmentation",
                                          "dropout 0.5 + augmentation + BatchNorm"],
-                      min_overfit_gap=0.2, min_augmentation_gain=0.02, max_augmented_gap=0.2,
+                      min_overfit_gap=0.2, min_augmentation_gain=0.04, max_augmented_gap=0.2,
                       minutes=dict(augmented=2, ablation=1)),
         "smoke": dict(train_samples=96, validation_samples=64, image_size=48, learning_rate=1e-3,
                       baseline_epochs=1, augmented_epochs=1, patience=1, ablation_image_size=48,
