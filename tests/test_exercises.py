@@ -1,6 +1,6 @@
-"""Pending until every notebook has been converted (wave 2): the SEED parameter and the
-exercise layout (a Solutions section with nbgrader answer and check cells). Run explicitly:
-`pytest tests/pending_exercises.py`; it becomes part of test_notebook_hygiene.py afterwards."""
+"""Every notebook has the SEED parameter and the exercise layout: exercises in the body with
+hints and a link to their solution, and a Solutions section at the end with nbgrader answer and
+check cells (tools/classroom.py builds the student release from it)."""
 
 import json
 import re
