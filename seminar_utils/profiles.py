@@ -97,6 +97,8 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     # 0.02-0.04, inside the seed noise). The check is on the effect (augmented minus baseline best
     # validation accuracy). quick over seeds 1-3 (perf/seed_spread.py): 0.653 +- 0.009 -> 0.724 +-
     # 0.009, gain +0.072 +- 0.006 (lowest +0.065), so the target is 0.04; gap 0.34-0.37 -> 0.10-0.11.
+    # quick's patience is 40: the augmented curve is noisy and plateaus for 20-30 epochs (with 25,
+    # SEED 42 stopped at epoch 41 at 0.628; trained for all 80 epochs it reached 0.725).
     # gpu/full's targets come from the source, not measured. The ablation (exercise 2) runs the
     # variants named in `ablation_variants`, at `ablation_learning_rate` (quick: high enough to
     # overfit in 20 epochs; L2 1e-3 at that rate leaves the model at chance).
@@ -114,7 +116,7 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
                     ablation_validation_samples=500, ablation_epochs=20, ablation_learning_rate=3e-4,
                     min_augmentation_gain=0.03, minutes=dict(augmented=6, ablation=4)),
         "quick": dict(train_samples=500, image_size=64, learning_rate=3e-4, baseline_epochs=20,
-                      augmented_epochs=80, patience=25, ablation_image_size=48,
+                      augmented_epochs=80, patience=40, ablation_image_size=48,
                       ablation_train_samples=500, ablation_validation_samples=500, ablation_epochs=20,
                       ablation_learning_rate=1e-3,
                       ablation_variants=["baseline", "dropout 0.5", "L2 1e-4",
