@@ -13,7 +13,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from . import Check, at_least, equal, has_shape, is_true, verify
+from . import Check, at_least, equal, exercise, has_shape, is_true, verify
 
 __all__ = ["EXERCISE_1_SETTINGS", "exercise_1", "exercise_2"]
 
@@ -47,6 +47,7 @@ def _numpy(x: Any) -> np.ndarray:
     return np.asarray(keras.ops.convert_to_numpy(x), dtype=np.float32)
 
 
+@exercise
 def exercise_1(augmentation: Any, images: Any) -> None:
     """Exercise 1: ``augmentation`` does what ``EXERCISE_1_SETTINGS`` asks, on ``images`` (0-255).
 
@@ -133,6 +134,7 @@ def _structure_checks(make_variant: Callable[..., Any], image_size: int) -> list
     ]
 
 
+@exercise
 def exercise_2(make_variant: Callable[..., Any], ablation: Mapping[str, Mapping[str, float]],
                variants: Sequence[str], image_size: int, profile: str | None = None) -> None:
     """Exercise 2: the variant builder and the trained ablation (``name -> {best_val, gap}``).
