@@ -49,7 +49,7 @@ run: setup mirror
 	$(PY) tools/run_notebooks.py --profile $(PROFILE)
 
 test: setup mirror
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=15
 
 # Notebooks 04-07 down the ImageNet-weights branch, with generated weight files (tests/test_imagenet_branch.py).
 test-imagenet: setup mirror
