@@ -93,11 +93,17 @@ def test_no_solution_survives_and_hints_checks_and_placeholders_stay(path, relea
 
 
 def _placeholders(source: str) -> dict[str, object]:
-    """Names an unedited answer cell assigns before its stub, with their values (a literal such as
-    None or {}; anything computed, e.g. a model loaded from a file, stands as an object)."""
+    """What an unedited answer cell leaves behind: the names it assigns before its stub (a literal
+    such as None or {}; anything computed, e.g. a model loaded from a file, stands as an object)
+    and the functions it defines around a stub."""
     values = {}
+    stub = source[:source.index("# YOUR CODE HERE")].count("\n") + 1      # the stub's line
     for node in ast.parse(source).body:
-        if isinstance(node, ast.Assign):
+        if isinstance(node, ast.FunctionDef):                 # a function the learner completes
+            namespace = {}
+            exec(compile(ast.Module([node], type_ignores=[]), "<answer>", "exec"), namespace)
+            values[node.name] = namespace[node.name]
+        if isinstance(node, ast.Assign) and node.lineno < stub:
             try:
                 value = ast.literal_eval(node.value)
             except ValueError:
@@ -117,7 +123,7 @@ def _unedited_calls(nb):
     """Per exercise: (grade id, check function, args, kwargs, names at None) as an unedited release calls it."""
     calls = []
     for answer, check in _exercises(nb):
-        held = _placeholders(answer.source.split("# YOUR CODE HERE")[0])
+        held = _placeholders(answer.source)
         call = ast.parse(check.source).body[0].value
         assert isinstance(call, ast.Call), check.source
         module, function = ast.unparse(call.func).split(".")[-2:]
@@ -126,7 +132,7 @@ def _unedited_calls(nb):
         args = [value(a) for a in call.args]
         kwargs = {k.arg: value(k.value) for k in call.keywords}
         names = [n.id for n in ast.walk(call) if isinstance(n, ast.Name) and n.id in held
-                 and held[n.id] is None]
+                 and (held[n.id] is None or callable(held[n.id]))]
         fn = getattr(importlib.import_module(f"seminar_utils.checks.{module}"), function)
         calls.append((check.metadata.nbgrader.grade_id, fn, args, kwargs, names))
     return calls
@@ -139,6 +145,7 @@ def test_an_unedited_exercise_fails_its_check_with_the_intended_message(path, re
         with pytest.raises(ExerciseFailed) as failed:
             fn(*args, **kwargs)
         message = str(failed.value)
-        assert "your answer is written" in message and "still None (the placeholder)" in message, \
-            f"{path.name} {grade_id}: {message}"
-        assert "YOUR CODE HERE" in message
+        placeholder = "your answer is written" in message and "still None (the placeholder)" in message
+        stub = "NotImplementedError" in message           # a function still holding its stub
+        assert placeholder or stub, f"{path.name} {grade_id}: {message}"
+        assert "hint:" in message

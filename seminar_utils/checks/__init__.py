@@ -181,6 +181,11 @@ def exercise(check: Callable[..., None] | None = None, *, optional: Sequence[str
             return check(*args, **kwargs)
         except ExerciseFailed:
             raise
+        except NotImplementedError:                  # a function the learner completes, unedited
+            verify(title, [is_true(
+                "your answer is written", False,
+                "the function still raises NotImplementedError (the stub)",
+                "replace the stub (YOUR CODE HERE) with your code and run that cell, then this one")])
         except Exception as error:  # the learner's object is not what the check can read
             verify(title, [is_true(
                 "your answer can be checked", False, f"{type(error).__name__}: {error}",

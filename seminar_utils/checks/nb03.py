@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import Check, at_least, at_most, close, equal, has_shape, is_true, verify
+from . import Check, at_least, at_most, close, equal, exercise, has_shape, is_true, verify
 
 __all__ = ["flat_batches", "exercise_1", "exercise_2", "EXERCISE_2_FLOORS"]
 
@@ -55,6 +55,7 @@ def _is_rectangle(mask: np.ndarray) -> bool:
     return bool(mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].all())
 
 
+@exercise
 def exercise_1(cut_mix: Callable, trials: int = 40) -> None:
     """Check a by-hand CutMix ``cut_mix(batch_one, batch_two, seed, alpha) -> (images, labels)``.
 
@@ -134,6 +135,7 @@ def exercise_1(cut_mix: Callable, trials: int = 40) -> None:
     verify("Exercise 1", checks)
 
 
+@exercise
 def exercise_2(model: Any, history: Any, test_accuracy: float, reference_params: int,
                epochs: int, profile: str | None = None) -> None:
     """Check the model trained with CutMix: architecture, epochs, soft-label loss, accuracy floor.
