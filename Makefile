@@ -48,8 +48,11 @@ endif
 run: setup mirror
 	$(PY) tools/run_notebooks.py --profile $(PROFILE)
 
+# The unit tests on both cores (pytest-xdist, one worker per test file at a time), then the
+# notebooks one after another (nbval; notebook 06 reads the model notebook 02 saved).
 test: setup mirror
-	$(PY) -m pytest --durations=15
+	$(PY) -m pytest -n 2 --dist loadfile --durations=10 tests; unit=$$?; \
+	$(PY) -m pytest --durations=5 notebooks; nb=$$?; exit $$(( unit || nb ))
 
 # Notebooks 04-07 down the ImageNet-weights branch, with generated weight files (tests/test_imagenet_branch.py).
 test-imagenet: setup mirror

@@ -43,8 +43,8 @@ def pytest_runtest_logreport(report):
 def pytest_sessionfinish(session):
     """results.json beside the events (build/<profile>/, or e.g. build/oldest/ for that stack)."""
     events = os.environ.get("SEMINAR_RESULTS_FILE")
-    if not _RUNS or not events:
-        return
+    if not _RUNS or not events or hasattr(session.config, "workerinput"):
+        return                        # under pytest-xdist the controller, which sees every report, writes
     sys.path.insert(0, str(ROOT / "tools"))
     import run_notebooks
     results = [{"notebook": name, "ok": r["ok"], "error": r["error"],

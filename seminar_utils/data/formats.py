@@ -175,7 +175,10 @@ def read_cifar_folder(root: str | os.PathLike, class_names: Sequence[str],
         idx = stratified_indices(labels_arr, n, s)
         images, kept = _load_each([files[i] for i in idx], lambda f: decode_image(src.read(f), (32, 32)))
         out += [np.stack(images), labels_arr[idx[kept]]]
-    np.savez(cached, x_train=out[0], y_train=out[1], x_test=out[2], y_test=out[3])
+    # written aside, then renamed: a notebook running at the same time never reads half a file
+    partial = cached.with_name(f"{cached.stem}.{os.getpid()}.partial.npz")
+    np.savez(partial, x_train=out[0], y_train=out[1], x_test=out[2], y_test=out[3])
+    os.replace(partial, cached)
     return out[0], out[1], out[2], out[3]
 
 
