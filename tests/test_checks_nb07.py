@@ -43,6 +43,8 @@ def test_head_params_is_the_benchmark_head():
 def test_exercise_1_reference_answer_passes(quick, capsys):
     nb07.exercise_1(mobilenet_model(), HISTORY, 0.2)
     assert capsys.readouterr().out == "Exercise 1: 6 of 6 checks passed\n"
+    nb07.exercise_1(mobilenet_model(), HISTORY, 0.1)       # random weights may give chance exactly
+    assert "6 of 6 checks passed" in capsys.readouterr().out
     # with ImageNet weights the floor is higher (quick: 0.25)
     nb07.exercise_1(mobilenet_model(), HISTORY, 0.5, pretrained=True)
     with pytest.raises(ExerciseFailed, match="expected at least 0.25, found 0.2"):
@@ -79,9 +81,9 @@ def test_exercise_1_a_trainable_base_fails_twice(quick, capsys):
 def test_exercise_1_another_head_and_a_low_accuracy_fail(quick):
     with pytest.raises(ExerciseFailed, match=r"the head\): expected 264,970, found 10,250"):
         nb07.exercise_1(mobilenet_model(dense_units=0), HISTORY, 0.2)
-    with pytest.raises(ExerciseFailed, match=r"test accuracy: expected at least 0\.12, found 0\.1\n"
+    with pytest.raises(ExerciseFailed, match=r"test accuracy: expected at least 0\.25, found 0\.1\n"
                                              r".*Check what the base receives"):
-        nb07.exercise_1(mobilenet_model(), HISTORY, 0.10)
+        nb07.exercise_1(mobilenet_model(), HISTORY, 0.10, pretrained=True)   # ImageNet: a floor
     with pytest.raises(ExerciseFailed, match="epochs trained"):
         nb07.exercise_1(mobilenet_model(), {"loss": []}, 0.2)
 
