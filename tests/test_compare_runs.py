@@ -52,7 +52,9 @@ def test_an_identical_run_passes(tmp_path, capsys):
 
 def test_tolerance_is_three_seed_standard_deviations():
     rows = {r["metric"]: r for r in compare_runs.compare(run(), run(mixup=0.50, baseline=0.40))}
-    assert rows["mixup test accuracy"]["tolerance"] == pytest.approx(0.03)      # 3 x 0.01
+    # 3 x its own std (0.01), floored by the median std of accuracies (0.015): three seeds that
+    # happened to agree do not make a metric exact
+    assert rows["mixup test accuracy"]["tolerance"] == pytest.approx(0.045)
     assert rows["mixup test accuracy"]["verdict"] == "ok"                        # -0.02: noise
     assert rows["baseline test accuracy"]["tolerance"] == pytest.approx(0.06)   # 3 x 0.02
     assert rows["baseline test accuracy"]["verdict"] == "WORSE"                  # -0.08

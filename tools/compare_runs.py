@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 #: How far a result may move before it counts, per metric kind: ``k`` standard deviations of the
-#: seed-to-seed spread (the metric's own if measured, else the median of its kind's, relative to
-#: the mean for times and ratios); "fail": whether a move in the bad direction fails the run.
+#: seed-to-seed spread (the metric's own, floored by the median of its kind's; relative to the
+#: mean for times and ratios); "fail": whether a move in the bad direction fails the run.
 #: Times are reported but do not fail: the same notebook on a busier machine is slower.
 TOLERANCE: dict[str, dict] = {
     "accuracy": {"k": 3.0, "relative": False, "fail": True},
@@ -131,7 +131,10 @@ def _metric_row(nb: str, name: str, b: dict | None, c: dict | None, own: dict, p
     if not all(isinstance(v, (int, float)) for v in (bv, cv)):
         row["verdict"] = "ok" if bv == cv else "changed"
         return row
-    std = own.get((nb, name), per_kind.get(kind))
+    # the metric's own spread, but never below its kind's median: three seeds that happened to
+    # agree (a model at chance in smoke) say little about how far a rerun moves
+    spreads = [v for v in (own.get((nb, name)), per_kind.get(kind)) if v is not None]
+    std = max(spreads) if spreads else None
     if std is None and kind != "count":
         row.update(delta=cv - bv, verdict="no spread measured")
         return row
