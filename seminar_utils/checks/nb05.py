@@ -34,6 +34,16 @@ def _base(model: Any) -> Any:
         return None
 
 
+def _base_or_fail(model: Any, title: str) -> Any:
+    """The model's base (layer "backbone"), or the exercise fails saying where to start from."""
+    base = _base(model)
+    if base is None:
+        verify(title, [is_true("the model has its base as layer 'backbone'", False,
+                               found="no layer named 'backbone'",
+                               hint="start from keras.models.load_model(phase1_path)")])
+    return base
+
+
 def _is_bn(layer: Any) -> bool:
     import keras
     return isinstance(layer, keras.layers.BatchNormalization)
@@ -128,12 +138,7 @@ def exercise_1(model: Any, history: Any, start_from: str | os.PathLike, top_bloc
     >>> exercise_1(ex1_model, ex1_history, phase1_path, "block5_conv1", 1e-5, 5)  # doctest: +SKIP
     Exercise 1: 8 of 8 checks passed
     """
-    base = _base(model)
-    if base is None:
-        verify("Exercise 1", [is_true("the model has its base as layer 'backbone'", False,
-                                             found="no layer named 'backbone'",
-                                             hint="start from keras.models.load_model(phase1_path)")])
-        return
+    base = _base_or_fail(model, "Exercise 1")
     start = _start(base, top_block_start)
     expected = [layer.name for layer in base.layers[start:] if _is_conv(layer)]
     head = [layer for layer in model.layers if layer.weights and layer is not base]
@@ -222,12 +227,7 @@ def exercise_3(model: Any, history: Any, start_from: str | os.PathLike, top_bloc
     >>> exercise_3(ex3_model, ex3_history, phase1_path, "conv5_block1_preact_bn", ex3_drift, 5)  # doctest: +SKIP
     Exercise 3: 6 of 6 checks passed
     """
-    base = _base(model)
-    if base is None:
-        verify("Exercise 3", [is_true("the model has its base as layer 'backbone'", False,
-                                             found="no layer named 'backbone'",
-                                             hint="start from keras.models.load_model(phase1_path)")])
-        return
+    base = _base_or_fail(model, "Exercise 3")
     start = _start(base, top_block_start)
     expected = [layer.name for layer in base.layers[start:] if layer.weights]
     bns = [layer for layer in base.layers[start:] if _is_bn(layer)]
