@@ -69,8 +69,11 @@ def test_heads_up_prints_only_long_steps(capsys):
     assert profiles.heads_up(s, "stages") == s.minutes["stages"]
     out = capsys.readouterr().out
     assert "about 120 min" in out and '"gpu"' in out and '"quick"' in out
-    assert profiles.heads_up(get_settings("03_mixup", "quick"), "stages") == 5
+    assert profiles.heads_up(get_settings("03_mixup", "quick"), "stages") == 4
     assert capsys.readouterr().out == ""          # 5 min or less: no message
+    at_threshold = profiles.Settings({"minutes": {"stages": 5}}, "quick", "03_mixup")
+    assert profiles.heads_up(at_threshold, "stages") == 5
+    assert capsys.readouterr().out == ""
     assert profiles.heads_up(get_settings("03_mixup", "smoke"), "stages") is None
 
 
