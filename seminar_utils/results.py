@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 __all__ = ["ENV_RESULTS", "KINDS", "record", "current_notebook", "standin_assets", "read_events",
-           "summarize", "git_commit", "spread"]
+           "summarize", "git_commit", "spread", "reading"]
 
 ENV_RESULTS = "SEMINAR_RESULTS_FILE"
 
@@ -185,3 +185,25 @@ def spread(notebook: str, profile: str) -> dict[str, dict[str, Any]]:
     except (FileNotFoundError, ModuleNotFoundError):
         return {}
     return json.loads(text).get("notebooks", {}).get(notebook, {}).get("metrics", {})
+
+
+def reading(measured: dict[str, Any] | None) -> str:
+    """How an effect measured over several seeds reads, in words, for a notebook's table.
+
+    Two questions, kept apart: do the seeds agree on the effect's sign, and is its mean larger than
+    twice the seed-to-seed standard deviation (so that one run alone would show it)? An effect
+    positive at every seed but with a wide spread is real in direction and uncertain in size.
+
+    >>> reading({"values": [0.015, 0.024, 0.042], "mean": 0.027, "std": 0.014})
+    'every seed agrees on its sign; its size varies from seed to seed'
+    """
+    values = (measured or {}).get("values", [])
+    if len(values) < 2:
+        return "(no seed spread measured for this profile)"
+    mean, std = measured["mean"], measured["std"]
+    same_sign = min(values) > 0 or max(values) < 0
+    if same_sign and abs(mean) > 2 * std:
+        return "beyond noise: every seed agrees on its sign"
+    if same_sign:
+        return "every seed agrees on its sign; its size varies from seed to seed"
+    return "within noise: the seeds disagree on its sign"

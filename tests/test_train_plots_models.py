@@ -165,3 +165,16 @@ def test_confusion_matrix_counts_and_plot():
     fig = plots.plot_confusion_matrix([0, 0, 1], [0, 1, 1], ["a", "b"])
     texts = sorted(t.get_text() for t in fig.axes[0].texts)
     assert texts == ["0.00", "0.50", "0.50", "1.00"]
+
+
+def test_reading_separates_the_sign_from_the_size_of_an_effect():
+    assert results.reading({}) == results.reading(None) == "(no seed spread measured for this profile)"
+    assert results.reading({"values": [0.03], "mean": 0.03, "std": 0.0}).startswith("(no seed spread")
+    steady = {"values": [0.03, 0.035, 0.04], "mean": 0.035, "std": 0.005}
+    assert results.reading(steady) == "beyond noise: every seed agrees on its sign"
+    losses = {"values": [-0.6, -0.5, -0.55], "mean": -0.55, "std": 0.05}   # a steady fall counts too
+    assert results.reading(losses) == "beyond noise: every seed agrees on its sign"
+    wide = {"values": [0.015, 0.024, 0.042], "mean": 0.027, "std": 0.014}
+    assert results.reading(wide) == "every seed agrees on its sign; its size varies from seed to seed"
+    mixed = {"values": [-0.010, -0.001, 0.011], "mean": -0.001, "std": 0.011}
+    assert results.reading(mixed) == "within noise: the seeds disagree on its sign"

@@ -17,7 +17,9 @@ import html
 import json
 import os
 import re
+import shutil
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -105,6 +107,21 @@ def _progress_engine():
 
     papermill_engines.register("progress", ProgressEngine)
     return ProgressEngine
+
+
+def local_kernel_config(folder: Path):
+    """Kernel settings for papermill: talk to the kernel over Unix sockets in `folder`, not TCP.
+
+    Over TCP, ipykernel prints "Kernel is running over TCP without encryption ... susceptible to
+    eavesdropping" once per notebook, an alarming line in every `make run`; local sockets are
+    private to this user, so the warning does not apply and is not printed.
+
+    >>> local_kernel_config(Path("/tmp/k"))["KernelManager"]["transport"]
+    'ipc'
+    """
+    from traitlets.config import Config
+
+    return Config({"KernelManager": {"transport": "ipc", "ip": str(folder / "kernel")}})
 
 
 # ----------------------------------------------------------------------------- the site
@@ -282,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["SEMINAR_SEED"] = str(args.seed)
         parameters["SEED"] = args.seed
     engine = _progress_engine()
+    sockets = Path(tempfile.mkdtemp(prefix="kernels_"))
     results = []
     t_all = time.perf_counter()
     for nb in notebooks:
@@ -295,7 +313,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             pm.execute_notebook(str(nb), str(target), parameters=parameters,
                                 cwd=str(nb.parent), kernel_name="python3", engine_name="progress",
-                                execution_timeout=args.timeout, progress_bar=False)
+                                execution_timeout=args.timeout, progress_bar=False,
+                                config=local_kernel_config(sockets))
         except Exception as e:  # papermill still writes the notebook up to the failing cell
             last = str(e).strip().splitlines()[-1][:300] if str(e).strip() else ""
             error = f"{type(e).__name__}: {last}"
@@ -313,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         results.append({"notebook": nb.name, "profile": args.profile, "seconds": round(seconds, 1),
                         "ok": error is None, "error": error, "ipynb": str(target),
                         "html": str(html_path) if html_path else None, "events": str(events)})
+    shutil.rmtree(sockets, ignore_errors=True)
     (out / "run_summary.json").write_text(json.dumps(results, indent=2))
     payload = write_results(out, results, args.profile)
     index = write_index(out, results, args.profile, payload)
