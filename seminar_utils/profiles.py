@@ -164,7 +164,7 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
                     epochs_vgg=30, min_augmentation_gain=-0.02, min_model_gain=0.0,
                     min_final_test_accuracy=0.70, minutes=dict(stages=7, exercise=1.5)),
         "quick": dict(train_samples=500, validation_samples=500, batch_size=32, width=0.25,
-                      epochs_small=100, epochs_vgg=100, stages=4, min_augmentation_gain=0.005,
+                      epochs_small=100, epochs_vgg=90, stages=4, min_augmentation_gain=0.005,
                       min_model_gain=0.01, min_mixup_loss_reduction=0.3, min_mixup_gain=-0.03,
                       min_final_test_accuracy=0.44, minutes=dict(stages=4, exercise=1.5)),
         "smoke": dict(load_train_samples=640, train_samples=480, validation_samples=160,
