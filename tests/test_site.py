@@ -103,3 +103,22 @@ def test_index_shows_drift_against_the_baseline(tmp_path, monkeypatch):
     page = run_notebooks.write_index(tmp_path, results, "smoke", cur).read_text()
     assert "1 moved beyond tolerance" in page and "WORSE" in page
     assert "compared with data/reference/baseline_smoke.json" in page
+
+
+def _execute(tmp_path, **kw):
+    import papermill as pm
+    source = tmp_path / "tiny.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("answer = 6 * 7\nanswer")]),
+                   source)
+    pm.execute_notebook(str(source), str(tmp_path / "out.ipynb"), kernel_name="python3",
+                        progress_bar=False, **kw)
+    return nbformat.read(tmp_path / "out.ipynb", as_version=4)
+
+
+def test_make_run_kernels_talk_over_local_sockets_without_the_tcp_warning(tmp_path, capfd):
+    _execute(tmp_path)                     # papermill's default: TCP, and ipykernel says so
+    assert "without encryption" in capfd.readouterr().err
+    (tmp_path / "sockets").mkdir()
+    out = _execute(tmp_path, config=run_notebooks.local_kernel_config(tmp_path / "sockets"))
+    assert out.cells[0].outputs[0]["data"]["text/plain"] == "42"
+    assert "without encryption" not in capfd.readouterr().err
